@@ -1,0 +1,1 @@
+"""Stackyard: forty backend services on one shared kernel."""

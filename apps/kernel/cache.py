@@ -1,0 +1,54 @@
+"""The Redis client every app uses: REDIS_URL, else an in-process fake (embedded default).
+
+Async Redis connections belong to one event loop, so there is one client per running loop;
+the embedded fake keeps one shared server so every client of the process sees the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import fakeredis
+from redis.asyncio import Redis
+
+from apps.kernel.settings import Settings, get_settings
+
+_fake_server = fakeredis.FakeServer()
+_clients: dict[tuple[str | None, int], Redis] = {}
+
+
+def create_redis(settings: Settings | None = None, *, decode_responses: bool = True) -> Redis:
+    """A new client for the configured Redis (or the shared in-process fake)."""
+    settings = settings or get_settings()
+    if settings.redis_url is None:
+        return fakeredis.FakeAsyncRedis(server=_fake_server, decode_responses=decode_responses)
+    return Redis.from_url(
+        settings.redis_url,
+        decode_responses=decode_responses,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+
+
+def get_redis(settings: Settings | None = None) -> Redis:
+    """The client of the running event loop (strings decoded)."""
+    settings = settings or get_settings()
+    key = (settings.redis_url, id(asyncio.get_running_loop()))
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = create_redis(settings)
+    return client
+
+
+async def close_redis() -> None:
+    """Close the clients of the running loop; call before the loop ends."""
+    loop_id = id(asyncio.get_running_loop())
+    for key in [k for k in _clients if k[1] == loop_id]:
+        await _clients.pop(key).aclose()
+
+
+def reset_fake() -> None:
+    """Empty the embedded fake (tests)."""
+    global _fake_server
+    _fake_server = fakeredis.FakeServer()

@@ -1,0 +1,256 @@
+"""One mapping of domain errors to RFC 9457 `application/problem+json`.
+
+Services raise `DomainError` subclasses (no HTTP objects there); this module turns them, and
+Litestar's own validation and HTTP errors, into problem documents that name the field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from advanced_alchemy.exceptions import (
+    DuplicateKeyError,
+)
+from advanced_alchemy.exceptions import (
+    IntegrityError as AAIntegrityError,
+)
+from advanced_alchemy.exceptions import (
+    NotFoundError as AANotFoundError,
+)
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import IntegrityError
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://stackyard.dev/problems/"
+
+logger = logging.getLogger("stackyard.errors")
+
+
+class DomainError(Exception):
+    """An error the domain expects; carries the HTTP status its problem document gets."""
+
+    status: int = 400
+    title: str = "Bad request"
+    slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class NotFound(DomainError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Forbidden(DomainError):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class Unauthorized(DomainError):
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str = "Authentication required", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="stackyard"'})
+        super().__init__(detail, **kwargs)
+
+
+class Conflict(DomainError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class Invalid(DomainError):
+    """A well-formed request whose values break a domain rule (422)."""
+
+    status, title, slug = 422, "Invalid value", "invalid"
+
+    def __init__(self, field: str, detail: str, **kwargs: Any) -> None:
+        super().__init__(detail, field=field, **kwargs)
+
+
+class TooManyRequests(DomainError):
+    status, title, slug = 429, "Too many requests", "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5, **kwargs: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **kwargs)
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str,
+    instance: str | None = None,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_MSGSPEC_PATH = re.compile(r" - at `\$\.?([^`]*)`")
+
+
+def _field_errors(exc: ValidationException) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
+    for item in extra:
+        if not isinstance(item, dict):
+            errors.append({"field": None, "message": str(item)})
+            continue
+        message = str(item.get("message", exc.detail))
+        key = item.get("key")
+        match = _MSGSPEC_PATH.search(message)
+        if match and match.group(1):
+            key = match.group(1).replace("[", ".").replace("]", "")
+            message = _MSGSPEC_PATH.sub("", message)
+        errors.append({"field": key, "message": message, "source": item.get("source")})
+    return errors
+
+
+def _validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = _field_errors(exc)
+    fields = [e["field"] for e in errors if e.get("field")]
+    if fields:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors if e.get("field"))
+    else:
+        detail = (
+            exc.detail
+            if exc.detail and exc.detail != "Bad Request"
+            else "Request body is not valid"
+        )
+    status = 400 if "malformed" in detail.lower() or "JSON is malformed" in detail else 422
+    return problem(
+        status,
+        "Validation failed" if status == 422 else "Malformed request",
+        detail,
+        slug="validation" if status == 422 else "malformed",
+        instance=request.url.path,
+        field=fields[0] if fields else None,
+        errors=errors or None,
+    )
+
+
+def _domain_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        slug=exc.slug,
+        instance=request.url.path,
+        field=exc.field,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    title = {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+    }.get(status, "Error" if status >= 500 else "Bad request")
+    headers = dict(exc.headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="stackyard"')
+    return problem(
+        status,
+        title,
+        exc.detail,
+        slug=title.lower().replace(" ", "-"),
+        instance=request.url.path,
+        headers=headers,
+    )
+
+
+def _not_found_handler(request: Request[Any, Any, Any], exc: AANotFoundError) -> Response[Any]:
+    return problem(
+        404, "Not found", "No such resource", slug="not-found", instance=request.url.path
+    )
+
+
+def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.info("integrity error on %s: %s", request.url.path, exc)
+    return problem(
+        409,
+        "Conflict",
+        "The change conflicts with existing data",
+        slug="conflict",
+        instance=request.url.path,
+    )
+
+
+def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        500,
+        "Internal error",
+        "The server failed to handle this request",
+        slug="internal",
+        instance=request.url.path,
+    )
+
+
+exception_handlers: ExceptionHandlersMap = {
+    ValidationException: _validation_handler,
+    DomainError: _domain_handler,
+    HTTPException: _http_handler,
+    AANotFoundError: _not_found_handler,
+    DuplicateKeyError: _integrity_handler,
+    AAIntegrityError: _integrity_handler,
+    IntegrityError: _integrity_handler,
+    Exception: _internal_handler,
+}
+
+__all__ = [
+    "PROBLEM_JSON",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "Invalid",
+    "MediaType",
+    "NotFound",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unauthorized",
+    "exception_handlers",
+    "problem",
+]

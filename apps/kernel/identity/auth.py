@@ -1,0 +1,153 @@
+"""JWT authentication for every app: bearer header or session cookie, optional by default.
+
+Requests without credentials pass through as anonymous (`request.user is None`); the guards
+below decide which handlers need a user. Cookie-authenticated unsafe requests must echo the
+CSRF cookie in `X-CSRF-Token` (double submit), so a browser session cannot be ridden by
+another site. The user is built from the token's claims, without a database read; a role
+change takes effect at the next refresh (the access token lives `ACCESS_TOKEN_TTL` seconds).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
+
+from apps.kernel.cache import get_redis
+from apps.kernel.errors import Forbidden
+from apps.kernel.settings import Settings
+
+SESSION_COOKIE = "stackyard_session"
+REFRESH_COOKIE = "stackyard_refresh"
+CSRF_COOKIE = "stackyard_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+ROLES = ("user", "admin")
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in user, as the access token describes them."""
+
+    id: UUID
+    email: str
+    display_name: str
+    role: str
+    session_id: UUID | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def deny_key_for_token(jti: str) -> str:
+    return f"auth:deny:jti:{jti}"
+
+
+def deny_key_for_session(session_id: UUID | str) -> str:
+    return f"auth:deny:sid:{session_id}"
+
+
+async def _retrieve_user(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> CurrentUser | None:
+    extras = token.extras
+    try:
+        session_id = extras.get("sid")
+        return CurrentUser(
+            id=UUID(token.sub),
+            email=str(extras["email"]),
+            display_name=str(extras.get("name", "")),
+            role=str(extras.get("role", "user")),
+            session_id=UUID(session_id) if session_id else None,
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    keys = [deny_key_for_token(token.jti)] if token.jti else []
+    if token.extras.get("sid"):
+        keys.append(deny_key_for_session(token.extras["sid"]))
+    if not keys:
+        return False
+    return bool(await get_redis().exists(*keys))
+
+
+class OptionalJWTCookieMiddleware(JWTCookieAuthenticationMiddleware):
+    """Litestar's JWT cookie middleware, with anonymous requests allowed and CSRF checked."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header_token = connection.headers.get(self.auth_header, "").partition(" ")[-1]
+        cookie_token = connection.cookies.get(self.auth_cookie_key, "")
+        if not header_token and not cookie_token:
+            return AuthenticationResult(user=None, auth=None)
+        if not header_token and connection.scope.get("method", "GET") not in SAFE_METHODS:
+            sent = connection.headers.get(CSRF_HEADER, "")
+            expected = connection.cookies.get(CSRF_COOKIE, "")
+            if not sent or not expected or not hmac.compare_digest(sent, expected):
+                raise PermissionDeniedException(
+                    "Cookie-authenticated requests must send the CSRF token in X-CSRF-Token"
+                )
+        return await self.authenticate_token(
+            encoded_token=header_token or cookie_token, connection=connection
+        )
+
+
+def build_jwt_auth(settings: Settings) -> JWTCookieAuth[CurrentUser, Token]:
+    return JWTCookieAuth[CurrentUser, Token](
+        retrieve_user_handler=_retrieve_user,
+        revoked_token_handler=_is_revoked,
+        token_secret=settings.jwt_secret,
+        key=SESSION_COOKIE,
+        default_token_expiration=timedelta(seconds=settings.access_token_ttl),
+        authentication_middleware_class=OptionalJWTCookieMiddleware,
+        samesite="lax",
+        exclude=["^/schema", "^/metrics", "^/health", "^/ready"],
+        description="A bearer access token from POST /auth/login, or the session cookie it sets.",
+    )
+
+
+# ---- guards and helpers every app uses ------------------------------------------------------
+
+
+def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the request must carry a valid access token."""
+    if connection.scope.get("user") is None:
+        raise NotAuthorizedException("Sign in first: send a bearer token or the session cookie")
+
+
+def requires_admin(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Guard: the request must come from an admin."""
+    requires_user(connection, handler)
+    if connection.scope["user"].role != "admin":
+        raise PermissionDeniedException("Administrators only")
+
+
+def optional_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+    return connection.scope.get("user")
+
+
+def signed_in_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
+    user = connection.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException("Sign in first: send a bearer token or the session cookie")
+    return user
+
+
+def ensure_owner(user: CurrentUser, owner_id: UUID, *, what: str = "resource") -> None:
+    """Raise Forbidden unless `user` owns the thing (or is an admin)."""
+    if user.id != owner_id and not user.is_admin:
+        raise Forbidden(f"Only the owner of this {what} or an admin may change it")
