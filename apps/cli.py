@@ -77,6 +77,7 @@ def revision(
         else db.APPS_DIR / app_name / "migrations"
     )
     folder.mkdir(parents=True, exist_ok=True)
+    config.attributes["only_tables_prefix"] = f"{label}_"
     has_branch = any(label in (rev.branch_labels or ()) for rev in script.walk_revisions())
     db.upgrade(settings)
     command.revision(
