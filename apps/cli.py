@@ -283,8 +283,19 @@ def _add_app_clis() -> None:
             continue
         module = importlib.import_module(f"apps.{name}.cli")
         sub = getattr(module, "cli", None)
-        if isinstance(sub, typer.Typer):
-            app.add_typer(sub, name=getattr(module, "COMMAND_NAME", name))
+        if not isinstance(sub, typer.Typer):
+            continue
+        command_name = getattr(module, "COMMAND_NAME", name)
+        single = sub.registered_commands
+        if len(single) == 1 and not sub.registered_groups and sub.registered_callback is None:
+            # A one-command tool (`stackyard jsobf DIR`) is mounted as that command itself,
+            # so its arguments follow the app name directly.
+            info = single[0]
+            app.command(name=command_name, help=info.help, context_settings=info.context_settings)(
+                info.callback
+            )
+        else:
+            app.add_typer(sub, name=command_name)
 
 
 _add_app_clis()

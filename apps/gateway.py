@@ -37,13 +37,16 @@ class UnknownAppError(ValueError):
 
 
 def available_apps() -> list[str]:
-    """Every app that can be mounted, in mount order."""
-    return db.app_packages()
+    """Every app with an HTTP API (its package exposes `router`), in mount order.
+
+    Command-line-only apps (backups, the time tracker, ...) have no router and are skipped.
+    """
+    return [name for name in db.app_packages() if hasattr(importlib.import_module(f"apps.{name}"), "router")]
 
 
 def reserved_segments() -> frozenset[str]:
     """First path segments no catch-all route may shadow: the kernel's and every app's."""
-    return KERNEL_SEGMENTS | frozenset(available_apps())
+    return KERNEL_SEGMENTS | frozenset(db.app_packages())
 
 
 def app_description(name: str) -> str:
