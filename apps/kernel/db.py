@@ -111,6 +111,21 @@ async def dispose_engines() -> None:
             await config.engine_instance.dispose()
 
 
+def compare_type(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_type: Any,
+    metadata_type: Any,
+) -> bool | None:
+    """Alembic type comparison that knows SQLite reflects GUID's BINARY(16) as NUMERIC(16)."""
+    from advanced_alchemy.types import GUID
+
+    if isinstance(metadata_type, GUID) and context.dialect.name == "sqlite":
+        return type(inspected_type).__name__ not in {"NUMERIC", "BINARY", "CHAR", "BLOB", "VARBINARY"}
+    return None
+
+
 def app_packages() -> list[str]:
     """Names of every app package (folders of apps/ other than the kernel), sorted."""
     return sorted(

@@ -8,7 +8,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from apps.kernel.db import import_models, metadata
+from apps.kernel.db import compare_type, import_models, metadata
 
 import_models()
 config = context.config
@@ -26,7 +26,7 @@ def _configure(connection: Any) -> None:
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=compare_type,
         include_object=_include_object,
     )
     with context.begin_transaction():
