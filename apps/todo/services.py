@@ -38,6 +38,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Due dates are kept and answered in UTC, whatever offset they were sent with."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 def priority_rank(name: str) -> int:
     return PRIORITIES.index(name) + 1
 
@@ -103,7 +108,7 @@ class TaskService:
             description=data.description,
             status="todo",
             priority=priority_rank(data.priority),
-            due_at=data.due_at,
+            due_at=as_utc(data.due_at),
             done_at=None,
         )
         apply_status(task, data.status, utcnow())
@@ -161,7 +166,7 @@ class TaskService:
         if changes.priority is not UNSET:
             task.priority = priority_rank(changes.priority)
         if changes.due_at is not UNSET:
-            task.due_at = changes.due_at
+            task.due_at = as_utc(changes.due_at)
         if changes.status is not UNSET:
             apply_status(task, changes.status, utcnow())
         await self.session.flush()
