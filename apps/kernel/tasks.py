@@ -38,9 +38,8 @@ def _embedded_folders(data_dir: Path) -> dict[str, Path]:
     return folders
 
 
-def configure(settings: Settings | None = None) -> Celery:
-    """Point the Celery app at the configured broker and discover every app's tasks."""
-    settings = settings or get_settings()
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The Celery configuration for these settings (broker, results, reliability options)."""
     config: dict[str, Any] = {
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
@@ -76,7 +75,12 @@ def configure(settings: Settings | None = None) -> Celery:
             "store_processed": False,
         }
         config["result_backend"] = settings.celery_result_backend or f"file://{folders['results']}"
-    celery_app.conf.update(config)
+    return config
+
+
+def configure(settings: Settings | None = None) -> Celery:
+    """Point the Celery app at the configured broker and discover every app's tasks."""
+    celery_app.conf.update(celery_config(settings or get_settings()))
     _discover_app_tasks()
     return celery_app
 
