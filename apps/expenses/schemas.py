@@ -36,7 +36,9 @@ Currency = Annotated[
         examples=["EUR"],
     ),
 ]
-Note = Annotated[str, msgspec.Meta(max_length=500)]
+NO_NUL = r"^[^\x00]*$"
+"""Text may hold anything but NUL, which PostgreSQL cannot store."""
+Note = Annotated[str, msgspec.Meta(max_length=500, pattern=NO_NUL)]
 
 
 class ExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):

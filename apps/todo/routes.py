@@ -17,6 +17,7 @@ from apps.kernel.identity import CurrentUser, requires_user
 from apps.kernel.pagination import MAX_PAGE_SIZE, Page, make_page
 from apps.todo.models import Task
 from apps.todo.schemas import (
+    NO_NUL,
     BulkStatusChange,
     BulkStatusResult,
     TaskCreate,
@@ -83,9 +84,12 @@ class TaskController(Controller):
         q: str | None = Parameter(
             default=None,
             max_length=200,
+            pattern=NO_NUL,
             description="Case-insensitive text to find in the title or description",
         ),
-        sort: str | None = Parameter(default=None, max_length=200, description=SORT_HELP),
+        sort: str | None = Parameter(
+            default=None, max_length=200, pattern=NO_NUL, description=SORT_HELP
+        ),
         page: int = Parameter(default=1, ge=1, le=1_000_000),
         page_size: int = Parameter(default=20, ge=1, le=MAX_PAGE_SIZE),
     ) -> Page[TaskRead]:

@@ -17,8 +17,13 @@ from msgspec import UNSET, UnsetType
 TaskStatus = Literal["todo", "in_progress", "done"]
 Priority = Literal["low", "medium", "high", "urgent"]
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Water the plants"])]
-Description = Annotated[str, msgspec.Meta(max_length=10_000)]
+NO_NUL = r"^[^\x00]*$"
+"""Text may hold anything but NUL, which PostgreSQL cannot store."""
+Title = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL, examples=["Water the plants"]),
+]
+Description = Annotated[str, msgspec.Meta(max_length=10_000, pattern=NO_NUL)]
 DueAt = Annotated[
     datetime,
     msgspec.Meta(tz=True, description="An RFC 3339 timestamp with a time zone offset"),

@@ -146,6 +146,10 @@ class TaskService:
         self, owner_id: UUID, filters: TaskFilters, *, page: int, page_size: int
     ) -> tuple[list[Task], int]:
         """One page of my tasks matching the filters, and how many match in all."""
+        for name in ("due_before", "due_after"):
+            moment = getattr(filters, name)
+            if moment is not None and moment.utcoffset() is None:
+                raise Invalid(name, f"{name} needs a time zone offset, e.g. 2030-01-01T09:00:00Z")
         if filters.due_before and filters.due_after and filters.due_after > filters.due_before:
             raise Invalid("due_after", "due_after must not be later than due_before")
         order = parse_sort(filters.sort)

@@ -174,6 +174,7 @@ def test_another_users_expense_is_invisible(client, user, other_user):
         ({"category": "groceries"}, "category"),
         ({"spent_on": "2024-02-30"}, "spent_on"),
         ({"note": "x" * 501}, "note"),
+        ({"note": "nul \x00 byte"}, "note"),
         ({"extra": 1}, None),
     ],
 )
