@@ -22,7 +22,7 @@ from advanced_alchemy.exceptions import (
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://stackyard.dev/problems/"
@@ -218,6 +218,16 @@ def _integrity_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     )
 
 
+def _data_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The database refused a value the schema let through (a NUL byte, a date out of its
+    # range, a string longer than its column): the client's input, so 422, not 500.
+    original = getattr(exc, "orig", None)
+    reason = type(original).__name__ if original is not None else type(exc).__name__
+    logger.info("data error on %s: %s", request.url.path, exc)
+    return problem(422, "Invalid value", f"A value cannot be stored ({reason})", slug="invalid",
+                   instance=request.url.path)
+
+
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -237,6 +247,7 @@ exception_handlers: ExceptionHandlersMap = {
     DuplicateKeyError: _integrity_handler,
     AAIntegrityError: _integrity_handler,
     IntegrityError: _integrity_handler,
+    DataError: _data_error_handler,
     Exception: _internal_handler,
 }
 

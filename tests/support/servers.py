@@ -40,7 +40,7 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """Migrate `data_dir` and run `stackyard serve` on a free port until the block ends."""
     port = free_port()
-    full_env = dict(os.environ, STACKYARD_DATA_DIR=str(data_dir), **(env or {}))
+    full_env = {**os.environ, "STACKYARD_DATA_DIR": str(data_dir), **(env or {})}
     if migrate:
         subprocess.run([sys.executable, "-m", "apps.cli", "migrate"], env=full_env, check=True,
                        capture_output=True, timeout=120)
