@@ -323,7 +323,7 @@ def remove(
 def log(
     ctx: typer.Context,
     period: list[str] | None = typer.Argument(
-        None, metavar="[PERIOD]", help="e.g. today, last week, since 1/2/24.", show_default=False
+        None, metavar="PERIOD", help="e.g. today, last week, since 1/2/24.", show_default=False
     ),
     project: str | None = typer.Option(None, "--project", "-p", help="Only this project."),
     limit: int = typer.Option(20, "--limit", min=1, help="Most recent entries without PERIOD."),
@@ -451,7 +451,7 @@ def report(
     subject: str = typer.Argument(..., metavar="PROJECT|all", help="A project, or all."),
     period: list[str] | None = typer.Argument(
         None,
-        metavar="[PERIOD]",
+        metavar="PERIOD",
         help="today, yesterday, this|last week|month|year, last 7 days, since 1/2/24, "
         "2026-01, march 2025, 2026-01-05..2026-01-09; default all time.",
         show_default=False,
