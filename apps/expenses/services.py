@@ -144,7 +144,7 @@ class ExpenseService:
             raise NotFound(f"No expense {expense_id}", field="expense_id")
         return expense
 
-    def _filtered(self, owner_id: UUID, filters: ExpenseFilters) -> Select[tuple[Expense]]:
+    def _filtered(self, owner_id: UUID, filters: ExpenseFilters) -> Select[Expense]:
         query = select(Expense).where(Expense.owner_id == owner_id)
         if filters.dates is not None:
             query = query.where(

@@ -16,6 +16,10 @@ from msgspec import UNSET, UnsetType
 
 TaskStatus = Literal["todo", "in_progress", "done"]
 Priority = Literal["low", "medium", "high", "urgent"]
+PriorityField = Annotated[
+    Priority,
+    msgspec.Meta(description="low < medium < high < urgent; `sort=-priority` puts urgent first"),
+]
 
 NO_NUL = r"^[^\x00]*$"
 """Text may hold anything but NUL, which PostgreSQL cannot store."""
@@ -35,7 +39,7 @@ class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     description: Description | None = None
     status: TaskStatus = "todo"
-    priority: Priority = "medium"
+    priority: PriorityField = "medium"
     due_at: DueAt | None = None
 
 
@@ -45,7 +49,7 @@ class TaskUpdate(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
     description: Description | UnsetType | None = UNSET
     status: TaskStatus | UnsetType = UNSET
-    priority: Priority | UnsetType = UNSET
+    priority: PriorityField | UnsetType = UNSET
     due_at: DueAt | UnsetType | None = UNSET
 
 
@@ -61,7 +65,7 @@ class TaskRead(msgspec.Struct):
     title: str
     description: str | None
     status: TaskStatus
-    priority: Priority
+    priority: PriorityField
     due_at: datetime | None
     done_at: datetime | None
     """When the task last became done; null while it is not done."""

@@ -124,7 +124,7 @@ class TaskService:
             raise NotFound(f"No task {task_id}", field="task_id")
         return task
 
-    def _filtered(self, owner_id: UUID, filters: TaskFilters) -> Select[tuple[Task]]:
+    def _filtered(self, owner_id: UUID, filters: TaskFilters) -> Select[Task]:
         query = select(Task).where(Task.owner_id == owner_id)
         if filters.statuses:
             query = query.where(Task.status.in_(set(filters.statuses)))
