@@ -130,7 +130,8 @@ def serve(
         raise typer.Exit(1) from None
     if pending:
         err.print(
-            f"[red]error:[/] database is not migrated ({len(pending)} pending heads); run `stackyard migrate`"
+            f"[red]error:[/] database is not migrated ({len(pending)} pending heads); "
+            "run `stackyard migrate`"
         )
         raise typer.Exit(1)
 
@@ -291,6 +292,8 @@ def _add_app_clis() -> None:
             # A one-command tool (`stackyard jsobf DIR`) is mounted as that command itself,
             # so its arguments follow the app name directly.
             info = single[0]
+            if info.callback is None:
+                continue
             app.command(name=command_name, help=info.help, context_settings=info.context_settings)(
                 info.callback
             )

@@ -41,7 +41,11 @@ def available_apps() -> list[str]:
 
     Command-line-only apps (backups, the time tracker, ...) have no router and are skipped.
     """
-    return [name for name in db.app_packages() if hasattr(importlib.import_module(f"apps.{name}"), "router")]
+    return [
+        name
+        for name in db.app_packages()
+        if hasattr(importlib.import_module(f"apps.{name}"), "router")
+    ]
 
 
 def reserved_segments() -> frozenset[str]:

@@ -97,7 +97,10 @@ def stack(
     if name == "real":
         problem = real_services.unreachable()
         if problem:
-            message = f"REAL SERVICES UNREACHABLE ({problem}): the Postgres/Redis half of the suite is skipped"
+            message = (
+                f"REAL SERVICES UNREACHABLE ({problem}): "
+                "the Postgres/Redis half of the suite is skipped"
+            )
             if os.environ.get("CI") == "true":
                 pytest.fail(message + " -- not allowed under CI=true")
             print("\n" + "!" * 20 + " " + message)

@@ -6,10 +6,10 @@ Postgres enforces column lengths), signed in, so guarded operations are reached 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -33,8 +33,10 @@ def fuzz_server(stack, tmp_path_factory) -> Iterator[LiveServer]:
 def fuzz_headers(fuzz_server: LiveServer) -> dict[str, str]:
     email = f"fuzz-{uuid.uuid4().hex[:10]}@example.com"
     password = "a long enough passphrase"
-    signup = httpx.post(f"{fuzz_server.url}/auth/signup",
-                        json={"email": email, "password": password, "display_name": "Fuzz"})
+    signup = httpx.post(
+        f"{fuzz_server.url}/auth/signup",
+        json={"email": email, "password": password, "display_name": "Fuzz"},
+    )
     assert signup.status_code == 201, signup.text
     login = httpx.post(f"{fuzz_server.url}/auth/login", json={"email": email, "password": password})
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -42,12 +44,27 @@ def fuzz_headers(fuzz_server: LiveServer) -> dict[str, str]:
 
 def test_no_server_errors_and_responses_match_the_schema(fuzz_server, fuzz_headers, tmp_path):
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{fuzz_server.url}/schema/openapi.json",
-        "--checks", "not_a_server_error,response_schema_conformance",
-        "--max-examples", "15", "--seed", "20261204", "--generation-deterministic",
-        "--header", f"Authorization:{fuzz_headers['Authorization']}",
-        "--workers", "2", "--continue-on-failure",
-        "--report", "junit", "--report-dir", str(tmp_path),
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{fuzz_server.url}/schema/openapi.json",
+        "--checks",
+        "not_a_server_error,response_schema_conformance",
+        "--max-examples",
+        "15",
+        "--seed",
+        "20261204",
+        "--generation-deterministic",
+        "--header",
+        f"Authorization:{fuzz_headers['Authorization']}",
+        "--workers",
+        "2",
+        "--continue-on-failure",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path),
     ]
     for path in SIGNING_OUT:
         command += ["--exclude-path", path]

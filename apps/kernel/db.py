@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.base import UUIDAuditBase, orm_registry
-from advanced_alchemy.config import EngineConfig
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
+    EngineConfig,
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
@@ -122,7 +122,13 @@ def compare_type(
     from advanced_alchemy.types import GUID
 
     if isinstance(metadata_type, GUID) and context.dialect.name == "sqlite":
-        return type(inspected_type).__name__ not in {"NUMERIC", "BINARY", "CHAR", "BLOB", "VARBINARY"}
+        return type(inspected_type).__name__ not in {
+            "NUMERIC",
+            "BINARY",
+            "CHAR",
+            "BLOB",
+            "VARBINARY",
+        }
     return None
 
 

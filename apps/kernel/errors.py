@@ -224,8 +224,13 @@ def _data_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     original = getattr(exc, "orig", None)
     reason = type(original).__name__ if original is not None else type(exc).__name__
     logger.info("data error on %s: %s", request.url.path, exc)
-    return problem(422, "Invalid value", f"A value cannot be stored ({reason})", slug="invalid",
-                   instance=request.url.path)
+    return problem(
+        422,
+        "Invalid value",
+        f"A value cannot be stored ({reason})",
+        slug="invalid",
+        instance=request.url.path,
+    )
 
 
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

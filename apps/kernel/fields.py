@@ -14,13 +14,17 @@ import msgspec
 NO_NUL = r"^[^\x00]*$"
 
 
-def stored_text(max_length: int, *, min_length: int = 0, description: str | None = None) -> msgspec.Meta:
+def stored_text(
+    max_length: int, *, min_length: int = 0, description: str | None = None
+) -> msgspec.Meta:
     """Constraints of a text column of `max_length` characters: length, and no NUL character."""
-    return msgspec.Meta(min_length=min_length, max_length=max_length, pattern=NO_NUL, description=description)
+    return msgspec.Meta(
+        min_length=min_length, max_length=max_length, pattern=NO_NUL, description=description
+    )
 
 
 def ensure_storable(moment: datetime | None, field: str) -> None:
-    """Refuse instants a database column cannot hold faithfully: no zone, or far outside 1900-9999."""
+    """Refuse instants a column cannot hold faithfully: no zone, or outside 1900-9999."""
     from apps.kernel.errors import Invalid
 
     if moment is None:

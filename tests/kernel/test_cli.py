@@ -22,27 +22,47 @@ PASSWORD = "a long enough passphrase"
 
 def test_users_create_then_exists_then_policy(stack):
     email = unique_email("cli")
-    created = runner.invoke(app, ["users", "create", email, "--admin", "--password-stdin"], input=PASSWORD + "\n")
+    created = runner.invoke(
+        app, ["users", "create", email, "--admin", "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert created.exit_code == 0, created.output
     assert "admin" in created.output
-    again = runner.invoke(app, ["users", "create", email, "--password-stdin"], input=PASSWORD + "\n")
+    again = runner.invoke(
+        app, ["users", "create", email, "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert again.exit_code == 1
-    weak = runner.invoke(app, ["users", "create", unique_email("cli"), "--password-stdin"], input="short\n")
+    weak = runner.invoke(
+        app, ["users", "create", unique_email("cli"), "--password-stdin"], input="short\n"
+    )
     assert weak.exit_code == 2
 
 
 def test_created_admin_can_log_in_with_admin_role(stack, client):
     email = unique_email("cli")
-    assert runner.invoke(app, ["users", "create", email, "--admin", "--password-stdin"],
-                         input=PASSWORD + "\n").exit_code == 0
-    token = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
+    assert (
+        runner.invoke(
+            app, ["users", "create", email, "--admin", "--password-stdin"], input=PASSWORD + "\n"
+        ).exit_code
+        == 0
+    )
+    token = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()[
+        "access_token"
+    ]
     client.cookies.clear()
-    assert client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()["role"] == "admin"
+    assert (
+        client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()["role"]
+        == "admin"
+    )
 
 
 def test_users_promote(stack, client):
     email = unique_email("cli")
-    assert runner.invoke(app, ["users", "create", email, "--password-stdin"], input=PASSWORD + "\n").exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["users", "create", email, "--password-stdin"], input=PASSWORD + "\n"
+        ).exit_code
+        == 0
+    )
     promoted = runner.invoke(app, ["users", "promote", email, "--role", "admin"])
     assert promoted.exit_code == 0
     assert runner.invoke(app, ["users", "promote", unique_email("nobody")]).exit_code == 1
@@ -71,8 +91,13 @@ def _serve(tmp_path, *args, env=None):
     full_env = dict(os.environ, STACKYARD_DATA_DIR=str(tmp_path), **(env or {}))
     full_env.pop("REDIS_URL", None)
     full_env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "apps.cli", "serve", "--port", str(free_port()), *args],
-                          env=full_env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "apps.cli", "serve", "--port", str(free_port()), *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_serve_refuses_several_workers_without_redis(tmp_path):

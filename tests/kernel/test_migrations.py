@@ -47,7 +47,9 @@ def test_every_app_has_one_head_per_branch():
     # branch labels sit on the first revision of each app; every head descends from exactly one
     roots = [rev for rev in script.walk_revisions() if rev.down_revision is None]
     assert len(heads) == len(roots), f"an app has competing heads: {heads}"
-    assert all(rev.branch_labels for rev in roots), "every app's first migration carries its branch label"
+    assert all(rev.branch_labels for rev in roots), (
+        "every app's first migration carries its branch label"
+    )
     assert isinstance(labels, list)
 
 
@@ -55,7 +57,9 @@ def test_migrate_is_idempotent_and_works_from_any_directory(tmp_path: Path):
     env = dict(os.environ, STACKYARD_DATA_DIR=str(tmp_path / "data"))
     env.pop("DATABASE_URL", None)
     command = [sys.executable, "-m", "apps.cli", "migrate"]
-    first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    first = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert first.returncode == 0, first.stderr
     second = subprocess.run(command, cwd="/", env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr

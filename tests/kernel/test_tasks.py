@@ -10,10 +10,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from apps.kernel.settings import load_settings
 from celery import Celery
 
+from apps.kernel.settings import load_settings
 from apps.kernel.tasks import celery_config
 from tests.support import real_services
 
@@ -46,7 +45,10 @@ def test_a_task_waits_for_a_worker_and_then_runs(broker_env, monkeypatch):
     env = dict(os.environ, **broker_env)
     process = subprocess.Popen(
         [sys.executable, "-m", "apps.cli", "worker", "--concurrency", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         value = result.get(timeout=60)

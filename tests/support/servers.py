@@ -42,8 +42,13 @@ def live_server(
     port = free_port()
     full_env = {**os.environ, "STACKYARD_DATA_DIR": str(data_dir), **(env or {})}
     if migrate:
-        subprocess.run([sys.executable, "-m", "apps.cli", "migrate"], env=full_env, check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "apps.cli", "migrate"],
+            env=full_env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     process = subprocess.Popen(
         [sys.executable, "-m", "apps.cli", "serve", "--port", str(port), *args],
         env=full_env,
@@ -57,7 +62,9 @@ def live_server(
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{process.stdout.read() if process.stdout else ''}")
+                raise RuntimeError(
+                    f"server exited early:\n{process.stdout.read() if process.stdout else ''}"
+                )
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                     break

@@ -74,7 +74,7 @@ async def _retrieve_user(
 
 
 async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    keys = [deny_key_for_token(token.jti)] if token.jti else []
+    keys = [deny_key_for_token(str(token.jti))] if token.jti else []
     if token.extras.get("sid"):
         keys.append(deny_key_for_session(token.extras["sid"]))
     if not keys:

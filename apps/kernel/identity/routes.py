@@ -160,7 +160,7 @@ class IdentityController(Controller):
         """Revoke this access token at once and end its session."""
         token: Token = request.auth
         await identity.logout(
-            jti=token.jti,
+            jti=str(token.jti) if token.jti else None,
             expires_at=token.exp if token.exp.tzinfo else token.exp.replace(tzinfo=UTC),
             session_id=request.user.session_id,
         )

@@ -339,7 +339,8 @@ class IdentityService:
         await send_mail(
             user.email,
             "Reset your password",
-            f"Hello {user.display_name},\n\nUse this token to choose a new password:\n\n{secret}\n\n"
+            f"Hello {user.display_name},\n\n"
+            f"Use this token to choose a new password:\n\n{secret}\n\n"
             "If you did not ask for it, ignore this message.\n",
         )
 
