@@ -58,10 +58,12 @@ class RichProgress:
         self.progress = progress
         self.task: TaskID | None = None
 
-    def start(self, label: str, total: int) -> None:
+    def start(self, label: str, total: int | None) -> None:
+        """A new bar; an unknown (zero) estimate gives a bar without a total."""
         if self.task is not None:
-            self.progress.update(self.task, completed=self.progress.tasks[-1].total)
-        self.task = self.progress.add_task(label, total=max(total, 1))
+            finished = self.progress.tasks[-1]
+            self.progress.update(self.task, total=finished.completed)
+        self.task = self.progress.add_task(label, total=total or None)
 
     def advance(self, amount: int) -> None:
         if self.task is not None:

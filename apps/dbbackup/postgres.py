@@ -345,7 +345,9 @@ class PostgresSource:
                   AND {NOT_EXTENSION_MEMBER.format(oid="c.oid")} ORDER BY 1"""
         ):
             (last, called) = self._query(f"SELECT last_value, is_called FROM {name}")[0]
-            out.append(f"SELECT pg_catalog.setval({quote_literal(name)}, {last}, {str(called).lower()});")
+            out.append(
+                f"SELECT pg_catalog.setval({quote_literal(name)}, {last}, {str(called).lower()});"
+            )
         out += self._views()
         for (definition,) in self._query(
             "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
