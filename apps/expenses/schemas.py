@@ -15,6 +15,8 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from apps.kernel.fields import stored_text
+
 Category = Literal[
     "Groceries", "Leisure", "Electronics", "Utilities", "Clothing", "Health", "Others"
 ]
@@ -36,9 +38,7 @@ Currency = Annotated[
         examples=["EUR"],
     ),
 ]
-NO_NUL = r"^[^\x00]*$"
-"""Text may hold anything but NUL, which PostgreSQL cannot store."""
-Note = Annotated[str, msgspec.Meta(max_length=500, pattern=NO_NUL)]
+Note = Annotated[str, stored_text(500)]
 
 
 class ExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,11 +13,11 @@ from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.kernel.fields import NO_NUL
 from apps.kernel.identity import CurrentUser, requires_user
 from apps.kernel.pagination import MAX_PAGE_SIZE, Page, make_page
 from apps.todo.models import Task
 from apps.todo.schemas import (
-    NO_NUL,
     BulkStatusChange,
     BulkStatusResult,
     TaskCreate,

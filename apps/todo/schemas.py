@@ -14,6 +14,8 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from apps.kernel.fields import stored_text
+
 TaskStatus = Literal["todo", "in_progress", "done"]
 Priority = Literal["low", "medium", "high", "urgent"]
 PriorityField = Annotated[
@@ -21,13 +23,8 @@ PriorityField = Annotated[
     msgspec.Meta(description="low < medium < high < urgent; `sort=-priority` puts urgent first"),
 ]
 
-NO_NUL = r"^[^\x00]*$"
-"""Text may hold anything but NUL, which PostgreSQL cannot store."""
-Title = Annotated[
-    str,
-    msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL, examples=["Water the plants"]),
-]
-Description = Annotated[str, msgspec.Meta(max_length=10_000, pattern=NO_NUL)]
+Title = Annotated[str, stored_text(200, min_length=1, description="What is to be done")]
+Description = Annotated[str, stored_text(10_000)]
 DueAt = Annotated[
     datetime,
     msgspec.Meta(tz=True, description="An RFC 3339 timestamp with a time zone offset"),

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.kernel.errors import Invalid, NotFound
+from apps.kernel.fields import ensure_storable
 from apps.todo.models import Task
 from apps.todo.schemas import Priority, TaskCreate, TaskStatus, TaskUpdate
 
@@ -102,6 +103,7 @@ class TaskService:
         self.session = session
 
     async def create(self, owner_id: UUID, data: TaskCreate) -> Task:
+        ensure_storable(data.due_at, "due_at")
         task = Task(
             owner_id=owner_id,
             title=data.title,
@@ -146,10 +148,8 @@ class TaskService:
         self, owner_id: UUID, filters: TaskFilters, *, page: int, page_size: int
     ) -> tuple[list[Task], int]:
         """One page of my tasks matching the filters, and how many match in all."""
-        for name in ("due_before", "due_after"):
-            moment = getattr(filters, name)
-            if moment is not None and moment.utcoffset() is None:
-                raise Invalid(name, f"{name} needs a time zone offset, e.g. 2030-01-01T09:00:00Z")
+        ensure_storable(filters.due_before, "due_before")
+        ensure_storable(filters.due_after, "due_after")
         if filters.due_before and filters.due_after and filters.due_after > filters.due_before:
             raise Invalid("due_after", "due_after must not be later than due_before")
         order = parse_sort(filters.sort)
@@ -170,6 +170,7 @@ class TaskService:
         if changes.priority is not UNSET:
             task.priority = priority_rank(changes.priority)
         if changes.due_at is not UNSET:
+            ensure_storable(changes.due_at, "due_at")
             task.due_at = as_utc(changes.due_at)
         if changes.status is not UNSET:
             apply_status(task, changes.status, utcnow())

@@ -208,6 +208,7 @@ def test_creating_a_done_task_stamps_done_at(client, user):
         ({"title": "ok", "priority": "critical"}, "priority"),
         ({"title": "ok", "due_at": "tomorrow"}, "due_at"),
         ({"title": "ok", "due_at": "2030-01-01T00:00:00"}, "due_at"),
+        ({"title": "ok", "due_at": "1800-01-01T00:00:00Z"}, "due_at"),
         ({"description": "no title"}, "title"),
     ],
 )
