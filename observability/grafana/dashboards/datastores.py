@@ -36,9 +36,7 @@ def build() -> dashboard.Dashboard:
         .with_panel(
             graph(
                 "Redis commands/s by command",
-                Query(
-                    f"topk(8, sum by (cmd) (rate(redis_commands_total[{RATE}])))", "{{cmd}}"
-                ),
+                Query(f"topk(8, sum by (cmd) (rate(redis_commands_total[{RATE}])))", "{{cmd}}"),
                 unit="ops",
             )
         )
@@ -65,9 +63,7 @@ def build() -> dashboard.Dashboard:
         .with_panel(
             single_stat(
                 "Connections used",
-                Query(
-                    "sum(pg_stat_database_numbackends) / max(pg_settings_max_connections)"
-                ),
+                Query("sum(pg_stat_database_numbackends) / max(pg_settings_max_connections)"),
                 unit="percentunit",
             )
         )

@@ -59,9 +59,7 @@ def build() -> dashboard.Dashboard:
         .with_panel(
             graph(
                 "Requests/s by app (server)",
-                Query(
-                    f"sum by (service) (rate(stackyard_requests_total[{RATE}]))", "{{service}}"
-                ),
+                Query(f"sum by (service) (rate(stackyard_requests_total[{RATE}]))", "{{service}}"),
                 unit="reqps",
             )
         )

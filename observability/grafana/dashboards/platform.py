@@ -95,8 +95,7 @@ def build() -> dashboard.Dashboard:
             graph(
                 "Requests/s by route",
                 Query(
-                    "sum by (method, path) "
-                    f"(rate(stackyard_requests_total{{{SEL}}}[{RATE}]))",
+                    f"sum by (method, path) (rate(stackyard_requests_total{{{SEL}}}[{RATE}]))",
                     "{{method}} {{path}}",
                 ),
                 unit="reqps",
@@ -119,9 +118,7 @@ def build() -> dashboard.Dashboard:
         .with_panel(
             graph(
                 "In flight",
-                Query(
-                    f"sum by (service) (stackyard_requests_in_progress{{{SEL}}})", "{{service}}"
-                ),
+                Query(f"sum by (service) (stackyard_requests_in_progress{{{SEL}}})", "{{service}}"),
             )
         )
         .with_row(dashboard.Row("SLO"))

@@ -1,0 +1,1 @@
+"""Locustfiles: run only inside the Locust process (they import locust, which patches gevent)."""
