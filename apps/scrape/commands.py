@@ -139,6 +139,8 @@ def _capture_script(inv: Invocation) -> tuple[str, str | None]:
     """The JavaScript and its argument for a capture, from its flags."""
     attr = inv.flag("--attr")
     many = bool(inv.flag("--all"))
+    if isinstance(attr, str) and inv.flag("--text"):
+        raise CommandError("capture takes --text or --attr NAME, not both")
     if isinstance(attr, str):
         return (ALL_ATTRIBUTES if many else ATTRIBUTE), attr
     if inv.flag("--text"):

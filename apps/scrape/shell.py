@@ -58,7 +58,7 @@ class CommandCompleter(Completer):
             yield from self._names(" ".join([*done, current]).lower(), len(current))
             return
         command, used = found
-        yield from self._arguments(command, done[used:], current, document)
+        yield from self._arguments(command, done[used:], current)
 
     def _names(self, typed: str, replace: int) -> Iterable[Completion]:
         for name in all_names():
@@ -67,9 +67,7 @@ class CommandCompleter(Completer):
                 tail = name[len(typed) - replace :]
                 yield Completion(tail, start_position=-replace, display=name)
 
-    def _arguments(
-        self, command: Command, given: list[str], current: str, document: Document
-    ) -> Iterable[Completion]:
+    def _arguments(self, command: Command, given: list[str], current: str) -> Iterable[Completion]:
         if current.startswith("-"):
             for flag in command.flags:
                 if flag.name.startswith(current):
@@ -77,11 +75,18 @@ class CommandCompleter(Completer):
                         flag.name, start_position=-len(current), display_meta=flag.help
                     )
             return
-        if given and given[-1].startswith("--"):
-            flag = command.find_flag(given[-1].partition("=")[0])
-            if flag is not None and flag.metavar is not None and "=" not in given[-1]:
-                return  # a flag value (an attribute name) has no candidates
-        positional = [word for word in given if not word.startswith("--")]
+        positional: list[str] = []
+        expects_value = False
+        for word in given:
+            if expects_value:
+                expects_value = False
+            elif word.startswith("--"):
+                known = command.find_flag(word)
+                expects_value = known is not None and known.metavar is not None
+            else:
+                positional.append(word)
+        if expects_value:
+            return  # a flag's value (an attribute name) has no candidates
         param = None
         for index, candidate in enumerate(command.params):
             if candidate.rest or index == len(positional):

@@ -73,6 +73,8 @@ def test_command_names_complete_across_words():
 def test_flags_complete_from_the_command_table():
     assert complete("capture --a") == [("--attr", -3), ("--all", -3)]
     assert complete("click on --") == []
+    assert complete("capture --attr ", Vocabulary(selectors=["#top"])) == []  # NAME, not CSS
+    assert complete("capture --attr href #", Vocabulary(selectors=["#top"])) == [("#top", -1)]
 
 
 def test_selectors_and_urls_complete_from_the_page():
