@@ -76,10 +76,10 @@ def reported_failures() -> Iterator[None]:
     try:
         yield
     except BackupFailure as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
-        err.print(f"[red]error:[/] {exc.strerror or exc}: {exc.filename or ''}", highlight=False)
+        err.print(f"[red]error:[/] {exc.strerror or exc}: {exc.filename or ''}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("[red]interrupted[/]")
@@ -226,7 +226,7 @@ def verify(
         problems = verify_files(src, manifest)
     if problems:
         for problem in problems:
-            err.print(f"[red]bad:[/] {problem}", highlight=False)
+            err.print(f"[red]bad:[/] {problem}", highlight=False, soft_wrap=True)
         err.print(f"[red]error:[/] backup {src} failed verification ({len(problems)} problems)")
         raise typer.Exit(4)
     total = sum(entry.bytes for entry in manifest.files.values())

@@ -20,7 +20,7 @@ ENGINES = ("postgres", "mysql", "sqlite")
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
 
 # Sections of a table's DDL file: run at creation, after its data, after all data.
-INDEXES_MARKER = "-- stackyard:indexes (one statement per line, run after data)"
+INDEXES_MARKER = "-- stackyard:indexes (each ends with ; at a line end; run after data)"
 DEFERRED_MARKER = "-- stackyard:deferred-foreign-keys (run after all data)"
 
 

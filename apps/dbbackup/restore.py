@@ -42,7 +42,15 @@ class TableSections:
 def split_sections(text: str) -> TableSections:
     create, _, rest = text.partition(INDEXES_MARKER)
     indexes, _, deferred = rest.partition(DEFERRED_MARKER)
-    statements = [line for line in indexes.splitlines() if line.strip()]
+    statements: list[str] = []
+    pending: list[str] = []
+    for line in indexes.splitlines():
+        if not pending and not line.strip():
+            continue
+        pending.append(line)
+        if line.rstrip().endswith(";"):
+            statements.append("\n".join(pending))
+            pending = []
     return TableSections(create=create, indexes=statements, deferred=deferred)
 
 
