@@ -336,11 +336,7 @@ def log(
             window = parse_period(period, reading)
             entries = store.entries_overlapping(window.start, window.end, project)
         else:
-            entries = [
-                e
-                for e in store.recent_entries(limit if project is None else 10_000)
-                if project is None or e.project.lower() == project.lower()
-            ][-limit:]
+            entries = store.recent_entries(limit, project)
         if as_json:
             rows = [
                 {

@@ -21,6 +21,12 @@ LOCALTIME = Path("/etc/localtime")
 def local_zone() -> tzinfo:
     """The zone reports and day boundaries use: `TZ`, else the system zone, else UTC."""
     name = os.environ.get("TZ", "").lstrip(":").strip()
+    if name.startswith("/"):
+        try:
+            with Path(name).open("rb") as handle:
+                return ZoneInfo.from_file(handle, key=name)
+        except (OSError, ValueError):
+            raise InvalidInput(f"TZ={name!r} is not a readable zoneinfo file") from None
     if name:
         try:
             return ZoneInfo(name)

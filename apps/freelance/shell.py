@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -157,6 +158,17 @@ def run_line(group: TyperGroup, db: Path, line: str) -> int | None:
     return code if isinstance(code, int) else 0
 
 
+def run_script(group: TyperGroup, db: Path, lines: Iterable[str]) -> int:
+    """Piped input (`freelance < commands.txt`): run each line; the last failure's code."""
+    worst = 0
+    for line in lines:
+        code = run_line(group, db, line)
+        if code is None:
+            break
+        worst = code or worst
+    return worst
+
+
 def prompt_text(db: Path) -> str:
     """`freelance> `, or `freelance (project)> ` while a timer runs."""
     try:
@@ -171,7 +183,8 @@ def prompt_text(db: Path) -> str:
 
 
 def run_shell(db: Path, session: PromptSession[str] | None = None) -> None:
-    """Read commands until `exit` or Ctrl-D; Ctrl-C clears the line."""
+    """Read commands until `exit` or Ctrl-D; Ctrl-C clears the line. Without a terminal,
+    the lines of stdin are run as a script."""
     from apps.freelance.cli import cli
 
     group = typer.main.get_command(cli)
@@ -184,6 +197,8 @@ def run_shell(db: Path, session: PromptSession[str] | None = None) -> None:
         except FreelanceError:
             return []
 
+    if session is None and not sys.stdin.isatty():
+        raise typer.Exit(run_script(group, db, sys.stdin))
     session = session or PromptSession(
         history=history_for(db),
         completer=CommandCompleter(group, project_names),

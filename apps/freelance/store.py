@@ -235,9 +235,13 @@ class Store:
             params.append(project)
         return self._entries(where, params)
 
-    def recent_entries(self, limit: int) -> list[Entry]:
+    def recent_entries(self, limit: int, project: str | None = None) -> list[Entry]:
+        """The `limit` latest entries (of one project, if named), oldest first."""
         rows = self._con.execute(
-            "SELECT id FROM entries ORDER BY start DESC, id DESC LIMIT ?", (limit,)
+            "SELECT e.id FROM entries e JOIN projects p ON p.id = e.project_id "
+            "WHERE ? IS NULL OR p.name = ? COLLATE NOCASE "
+            "ORDER BY e.start DESC, e.id DESC LIMIT ?",
+            (project, project, limit),
         ).fetchall()
         if not rows:
             return []

@@ -137,3 +137,10 @@ def test_weeks_group_by_monday_and_csv_has_one_row_per_bucket_and_project(store)
         "2025-12-29,p,3600,1.00",
         "2026-01-05,p,10800,3.00",
     ]
+
+
+def test_a_timer_left_running_over_midnight_splits_by_day(store):
+    # Started 22:00 CET on 30 November; "now" is 13:00 CET on 1 December.
+    store.start_timer("late", berlin(2026, 11, 30, 22, 0))
+    report = build_report(store, "late", everything(), RoundingRule(), NOW)
+    assert report.by_day() == [(date(2026, 11, 30), 2 * 3600), (date(2026, 12, 1), 13 * 3600)]

@@ -113,3 +113,11 @@ def test_prompt_toolkit_input_runs_commands_until_eof(db, run_json):
         ("alpha", 75 * 60),
         ("beta", (12 * 60 - 9 * 60 - 15) * 60),
     ]
+
+
+def test_piped_lines_run_as_a_script_and_report_the_failure(db, run_json):
+    from apps.freelance.shell import run_script
+
+    lines = ["start gamma --at 10:00\n", "stop --at 11:00\n", "stop\n", "projects\n"]
+    assert run_script(get_command(cli), db, lines) == 1
+    assert run_json("projects", "--json")[0]["total_seconds"] == 3600

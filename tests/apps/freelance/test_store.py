@@ -139,3 +139,11 @@ def test_edit_moves_an_entry_and_keeps_overlap_rules(store):
 def test_bad_project_names_are_refused(store, name):
     with pytest.raises(InvalidInput):
         store.start_timer(name, T0)
+
+
+def test_default_database_lives_in_the_xdg_data_dir(monkeypatch, tmp_path):
+    from apps.freelance.store import default_db_path
+
+    monkeypatch.delenv("FREELANCE_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_db_path() == tmp_path / "xdg" / "freelance" / "freelance.db"
