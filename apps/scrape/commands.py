@@ -95,6 +95,8 @@ class Command:
     flags: tuple[Flag, ...] = ()
     aliases: tuple[str, ...] = ()
     example: str = ""
+    exclusive: tuple[str, ...] = ()
+    """Flags of which at most one may be given."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -139,8 +141,6 @@ def _capture_script(inv: Invocation) -> tuple[str, str | None]:
     """The JavaScript and its argument for a capture, from its flags."""
     attr = inv.flag("--attr")
     many = bool(inv.flag("--all"))
-    if isinstance(attr, str) and inv.flag("--text"):
-        raise CommandError("capture takes --text or --attr NAME, not both")
     if isinstance(attr, str):
         return (ALL_ATTRIBUTES if many else ATTRIBUTE), attr
     if inv.flag("--text"):
@@ -352,6 +352,7 @@ COMMANDS: tuple[Command, ...] = (
             Flag("--all", "every matching element, one per line"),
             Flag("--json", "print the result as JSON (a string, or a list with --all)"),
         ),
+        exclusive=("--text", "--attr"),
         example="capture --all --attr href nav a",
     ),
     Command(
@@ -451,6 +452,8 @@ def command_help(command: Command) -> list[str]:
         f"  {flag.name}{' ' + flag.metavar if flag.metavar else ''}  {flag.help}"
         for flag in command.flags
     )
+    if command.exclusive:
+        lines.append(f"  (only one of {', '.join(command.exclusive)})")
     if command.example:
         lines.append(f"  example: {command.example}")
     return lines
@@ -553,4 +556,7 @@ def parse(line: str) -> Invocation | None:
         raise _unknown(tokens)
     command, used = found
     positional, flags = _split_flags(command, tokens[used:])
+    clashing = [name for name in command.exclusive if name in flags]
+    if len(clashing) > 1:
+        raise CommandError(f"{command.name} takes only one of {', '.join(clashing)}")
     return Invocation(command, line.strip(), _bind(command, positional), flags)

@@ -82,6 +82,7 @@ def test_double_dash_ends_the_flags():
         ),
         ("capture --attr", "--attr needs a NAME"),
         ("capture --all=yes li", "--all takes no value"),
+        ("capture --text --attr href a", "capture takes only one of --text, --attr"),
         ('type "#name', "cannot parse the line: no closing quotation"),
         ("screenshot a.png b.png", "screenshot got an unexpected 'b.png'"),
         ("title now", "title got an unexpected 'now'"),
