@@ -144,3 +144,10 @@ def test_a_timer_left_running_over_midnight_splits_by_day(store):
     store.start_timer("late", berlin(2026, 11, 30, 22, 0))
     report = build_report(store, "late", everything(), RoundingRule(), NOW)
     assert report.by_day() == [(date(2026, 11, 30), 2 * 3600), (date(2026, 12, 1), 13 * 3600)]
+
+
+def test_a_night_across_midnight_and_spring_forward_splits_into_real_hours(store):
+    # 22:00 CET to 04:00 CEST is five real hours: two before midnight, three after.
+    store.add_entry("night", berlin(2026, 3, 28, 22, 0), berlin(2026, 3, 29, 4, 0))
+    report = build_report(store, "night", everything(), RoundingRule(), NOW)
+    assert report.by_day() == [(date(2026, 3, 28), 2 * 3600), (date(2026, 3, 29), 3 * 3600)]
