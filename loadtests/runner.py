@@ -143,7 +143,7 @@ def _run_in(folder: Path, scenario: Scenario, options: RunOptions, console: Cons
     cpu_max = 0.0
     live: dict[str, float] = {}
     with target as host:
-        console.print(f"[bold]{scenario.name}[/] -> {host}  (results in {folder})")
+        console.print(f"[bold]{scenario.name}[/] -> {host}  (results in {folder})", soft_wrap=True)
         env = dict(
             os.environ,
             STACKYARD_LOCUST_METRICS_PORT=str(options.metrics_port),

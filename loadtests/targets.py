@@ -32,7 +32,8 @@ def self_started_server(
 
     With no DATABASE_URL/REDIS_URL in the environment this is the embedded defaults (SQLite,
     in-process Redis fake); with them set, the same server runs on the real services. The
-    server log is kept in `$STACKYARD_LOADTEST_SERVER_LOG` when set.
+    server log is kept in `$STACKYARD_LOADTEST_SERVER_LOG` when set (the runner sets it);
+    `$STACKYARD_LOADTEST_SERVER_PORT` fixes the port, so a Prometheus can be pointed at it.
     """
     with tempfile.TemporaryDirectory(prefix="stackyard-loadtest-") as data_dir:
         full_env = dict(os.environ, STACKYARD_DATA_DIR=data_dir, **(env or {}))
@@ -43,7 +44,7 @@ def self_started_server(
             capture_output=True,
             timeout=180,
         )
-        port = free_port()
+        port = int(os.environ.get("STACKYARD_LOADTEST_SERVER_PORT") or 0) or free_port()
         log_path = Path(
             os.environ.get("STACKYARD_LOADTEST_SERVER_LOG", Path(data_dir) / "serve.log")
         )

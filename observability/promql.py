@@ -20,7 +20,7 @@ _RANGE = re.compile(r"\[[^\]]*\]")
 _GROUPING = re.compile(
     r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", re.IGNORECASE
 )
-_IDENT = re.compile(r"(?<![\w:.])([A-Za-z_:][\w:]*)(?!\s*\()")
+_IDENT = re.compile(r"(?<![\w:.])([A-Za-z_:][\w:]*)(?![\w:])(?!\s*\()")
 _NUMBER_SUFFIX = re.compile(r"\b\d+(\.\d+)?(e[+-]?\d+)?[smhdwy]?\b", re.IGNORECASE)
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 

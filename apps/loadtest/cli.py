@@ -75,5 +75,5 @@ def loadtest(
             f"({summary['locust_cpu_max_percent']}% peak): these numbers measure the load "
             "generator, not the server. Use fewer users or more Locust processes."
         )
-    console.print(f"report: {result.folder / 'report.png'}")
-    console.print(f"summary: {result.folder / 'summary.json'}")
+    console.print(f"report: {result.folder / 'report.png'}", soft_wrap=True)
+    console.print(f"summary: {result.folder / 'summary.json'}", soft_wrap=True)
