@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from apps.freelance import config as settings
@@ -62,8 +63,8 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -532,7 +533,9 @@ def print_report(result: Report, by: Bucket) -> None:
     first = result.first_day
     span_text = f"{first} to {result.last_day}" if first else "no entries"
     title = "all projects" if result.subject == "all" else result.subject
-    out.print(f"[bold]{title}[/] · {result.period.label} · {span_text} · {zone_name(result.zone)}")
+    label = result.period.label
+    shown = label if first and str(first) in label else f"{label} · {span_text}"
+    out.print(f"[bold]{escape(title)}[/] · {escape(shown)} · {zone_name(result.zone)}", markup=True)
     for note in result.period.notes:
         out.print(f"  {note}")
     if not result.slices:
