@@ -125,6 +125,7 @@ def problem(
 
 
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?([^`]*)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 
 def _field_errors(exc: ValidationException) -> list[dict[str, Any]]:
@@ -140,6 +141,11 @@ def _field_errors(exc: ValidationException) -> list[dict[str, Any]]:
         if match and match.group(1):
             key = match.group(1).replace("[", ".").replace("]", "")
             message = _MSGSPEC_PATH.sub("", message)
+        missing = _MISSING_FIELD.search(message)
+        if missing:
+            # "Object missing required field `ids`" names the field inside the object at `key`.
+            prefix = f"{key}." if key and key != "data" and match else ""
+            key = prefix + missing.group(1)
         errors.append({"field": key, "message": message, "source": item.get("source")})
     return errors
 

@@ -225,3 +225,9 @@ def test_password_reset_flow_signs_out_everywhere(client, user):
 def test_admin_role_is_in_the_token(client):
     admin = sign_up(client, admin=True)
     assert client.get("/auth/me", headers=admin.headers).json()["role"] == "admin"
+
+
+def test_a_missing_required_field_is_named(client):
+    response = client.post("/auth/signup", json={"email": unique_email(), "password": PASSWORD})
+    assert response.status_code == 422
+    assert response.json()["field"] == "display_name"

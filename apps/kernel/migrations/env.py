@@ -14,11 +14,28 @@ import_models()
 config = context.config
 
 
+_ONLY_PREFIX: str | None = config.attributes.get("only_tables_prefix")
+
+
+def _table_name(obj: Any, type_: str) -> str | None:
+    if type_ == "table":
+        return str(obj.name)
+    table = getattr(obj, "table", None)
+    return str(table.name) if table is not None else None
+
+
 def _include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
     # Tables nobody declared (kombu's, a user's own) are not ours to drop.
-    return not (type_ == "table" and reflected and compare_to is None)
+    if type_ == "table" and reflected and compare_to is None:
+        return False
+    # `stackyard migrate revision APP` writes only APP's own tables (prefix `APP_`), so apps
+    # developed side by side never put each other's tables into their migrations.
+    if _ONLY_PREFIX is not None:
+        table = _table_name(obj, type_)
+        return table is None or table.startswith(_ONLY_PREFIX)
+    return True
 
 
 def _configure(connection: Any) -> None:
