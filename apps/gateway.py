@@ -64,7 +64,13 @@ def load_routers(names: Iterable[str]) -> list[Router]:
     for name in names:
         if name not in known:
             raise UnknownAppError(f"unknown app {name!r}; choose from {', '.join(sorted(known))}")
-        routers.append(importlib.import_module(f"apps.{name}").router)
+        module = importlib.import_module(f"apps.{name}")
+        routers.append(module.router)
+        # An app may also claim root paths no other route takes (the shortener's `/{code}`);
+        # Litestar matches static segments first, so kernel and app prefixes always win.
+        root_router = getattr(module, "root_router", None)
+        if root_router is not None:
+            routers.append(root_router)
     return routers
 
 
