@@ -32,6 +32,7 @@ def _embedded_folders(data_dir: Path) -> dict[str, Path]:
         "queue": root / "queue",
         "processed": root / "processed",
         "results": root / "results",
+        "control": root / "control",
     }
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "data_folder_out": str(folders["queue"]),
             "processed_folder": str(folders["processed"]),
             "store_processed": False,
+            # Without it kombu writes its exchange table to ./control in the working directory.
+            "control_folder": str(folders["control"]),
         }
         config["result_backend"] = settings.celery_result_backend or f"file://{folders['results']}"
     return config
