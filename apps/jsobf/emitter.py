@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from tree_sitter import Node
 
-from apps.jsobf.literals import decode_string_literal, utf16_units
+from apps.jsobf.literals import decode_string_literal, decode_template_chunk, utf16_units
 from apps.jsobf.parsing import parse_javascript
 from apps.jsobf.presets import Preset
 from apps.jsobf.scopes import FUNCTION_NODES, ScopeAnalysis, binding_identifiers
@@ -110,7 +110,10 @@ class Obfuscator:
             "shorthand_property_identifier_pattern": self._shorthand,
             "string": self._string,
             "number": self._number,
+            "true": self._boolean,
+            "false": self._boolean,
             "template_string": self._template,
+            "member_expression": self._member,
             "regex": self._verbatim,
             "hash_bang_line": self._hash_bang,
         }
@@ -191,6 +194,12 @@ class Obfuscator:
         else:
             out.extend(self.number_tokens(value))
 
+    def _boolean(self, node: Node, out: list[str]) -> None:
+        if not self.preset.numbers_to_expressions:
+            out.append(node.type)
+        else:
+            out.extend(["(", "!![]" if node.type == "true" else "![]", ")"])
+
     def number_tokens(self, value: int) -> list[str]:
         """`value` as an arithmetic expression of other integers, e.g. `(0x3a*17+0x9)`."""
         if not self.preset.numbers_to_expressions:
@@ -210,20 +219,74 @@ class Obfuscator:
         return hex(value) if self.rng.random() < 0.5 else str(value)
 
     def _template(self, node: Node, out: list[str]) -> None:
-        """Template text stays as written (it is raw source); substitutions are transformed."""
-        parts: list[str] = []
-        position = node.start_byte
+        """An untagged template becomes `"head".concat(a, "middle", b)` with every text part
+        in the string array; `concat` applies ToString exactly as a template does. A tagged
+        template must keep its raw text, so only its substitutions are transformed."""
+        parent = node.parent
+        chunks: list[str] = []
+        substitutions: list[Node] = []
+        position = node.start_byte + 1
         for child in node.children:
-            if child.type != "template_substitution":
-                continue
-            parts.append(self.source[position : child.start_byte].decode("utf-8"))
-            inner: list[str] = []
-            for part in child.named_children:
-                self.emit(part, inner)
-            parts.append("${" + join_tokens(inner) + "}")
-            position = child.end_byte
-        parts.append(self.source[position : node.end_byte].decode("utf-8"))
+            if child.type == "template_substitution":
+                chunks.append(self.source[position : child.start_byte].decode("utf-8"))
+                substitutions.append(child)
+                position = child.end_byte
+        chunks.append(self.source[position : node.end_byte - 1].decode("utf-8"))
+        if (
+            parent is not None
+            and parent.type == "call_expression"
+            and node != parent.child_by_field_name("function")
+        ):
+            self._tagged_template(chunks, substitutions, out)
+            return
+        out.extend(self.string_call(decode_template_chunk(chunks[0])))
+        if not substitutions:
+            return
+        out.extend([*self.property("concat"), "("])
+        for position, substitution in enumerate(substitutions):
+            if position:
+                out.append(",")
+            out.extend(self._substitution(substitution, parenthesize=True))
+            if chunks[position + 1]:
+                out.extend([",", *self.string_call(decode_template_chunk(chunks[position + 1]))])
+        out.append(")")
+
+    def _tagged_template(
+        self, chunks: list[str], substitutions: list[Node], out: list[str]
+    ) -> None:
+        parts = ["`", chunks[0]]
+        for substitution, chunk in zip(substitutions, chunks[1:], strict=True):
+            tokens = self._substitution(substitution, parenthesize=False)
+            parts.extend(["${", join_tokens(tokens), "}", chunk])
+        parts.append("`")
         out.append("".join(parts))
+
+    def _substitution(self, substitution: Node, *, parenthesize: bool) -> list[str]:
+        tokens: list[str] = []
+        expressions = [part for part in substitution.named_children if part.type not in _COMMENTS]
+        for expression in expressions:
+            self.emit(expression, tokens)
+        if parenthesize and any(part.type == "sequence_expression" for part in expressions):
+            tokens = ["(", *tokens, ")"]
+        return tokens
+
+    def property(self, name: str) -> list[str]:
+        """Access to a property named `name`: `.name`, or `[<string array call>]` at high."""
+        if self.preset.property_names_to_strings:
+            return ["[", *self._string_value(name), "]"]
+        return [".", name]
+
+    def _member(self, node: Node, out: list[str]) -> None:
+        name = node.child_by_field_name("property")
+        rewrite = self.preset.property_names_to_strings
+        for child in node.children:
+            if rewrite and name is not None and name.type == "property_identifier":
+                if child.type == ".":
+                    continue
+                if child == name:
+                    out.extend(["[", *self._string_value(self.text(name)), "]"])
+                    continue
+            self.emit(child, out)
 
     # -- statements ---------------------------------------------------------------------------
 
@@ -293,14 +356,15 @@ class Obfuscator:
         if shape == 0:
             return [
                 *("let", value, "=", *self._string_value(self._word()), ";"),
-                *(value, "=", value, "[", *self._string_value("split"), "]", "(", '""', ")"),
-                *("[", *self._string_value("reverse"), "]", "(", ")", ";"),
+                *(value, "=", value, *self.property("split"), "(", '""', ")"),
+                *(*self.property("reverse"), "(", ")", ";"),
             ]
         if shape == 1:
             items = [*number(rng.randrange(0x10000)), ",", *number(rng.randrange(0x10000))]
             return [
                 *("let", value, "=", "[", *items, "]", ";", "for", "(", "let", other, "="),
-                *(*number(0), ";", other, "<", value, ".", "length", ";", other, "++", ")"),
+                *(*number(0), ";", other, "<", value, *self.property("length"), ";"),
+                *(other, "++", ")"),
                 *("{", value, "[", other, "]", "^=", *number(rng.randrange(0x100)), ";", "}"),
             ]
         if shape == 2:
@@ -353,7 +417,7 @@ class Obfuscator:
         self.rng.shuffle(labels)
         order, step = self.fresh_name(), self.fresh_name()
         sequence = "|".join(str(label) for label in labels)
-        out.extend(["let", order, "=", *self._string_value(sequence), ".", "split", "("])
+        out.extend(["let", order, "=", *self._string_value(sequence), *self.property("split"), "("])
         out.extend([*self._string_value("|"), ")", ",", step, "=", "0", ";"])
         out.extend(["while", "(", "!!", "[", "]", ")", "{", "switch", "(", order, "[", step])
         out.extend(["++", "]", ")", "{"])
@@ -363,7 +427,9 @@ class Obfuscator:
             out.extend(["case", f'"{labels[position]}"', ":", *units[position], "continue", ";"])
         out.extend(["}", "break", ";", "}"])
 
-    def _declaration_as_assignment(self, statement: Node, unit: list[str], hoisted: list[str]) -> None:
+    def _declaration_as_assignment(
+        self, statement: Node, unit: list[str], hoisted: list[str]
+    ) -> None:
         assignments: list[str] = []
         for declarator in statement.named_children:
             if declarator.type != "variable_declarator":

@@ -28,7 +28,17 @@ def utf16_units(text: str) -> list[int]:
 
 def decode_string_literal(raw: str) -> tuple[int, ...]:
     """The value of a quoted JS string literal (`'...'` or `"..."`), escapes resolved."""
-    body = raw[1:-1]
+    return decode_string_body(raw[1:-1])
+
+
+def decode_template_chunk(raw: str) -> tuple[int, ...]:
+    """The cooked value of template text between backticks and substitutions: escapes
+    resolved, and a CR or CRLF written in the source read as LF, as the spec says."""
+    return decode_string_body(raw.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def decode_string_body(body: str) -> tuple[int, ...]:
+    """Resolve the escapes of literal text (without its quotes) into UTF-16 code units."""
     units: list[int] = []
     i = 0
     while i < len(body):

@@ -96,18 +96,16 @@ class ScopeAnalysis:
         """New names for every reference to a renamable binding, keyed by start byte."""
         if self.dynamic:
             return {}
-        new_names = {
-            id(binding): fresh_name() for binding in self.bindings if binding.renamable
-        }
+        new_names = {id(binding): fresh_name() for binding in self.bindings if binding.renamable}
         result: dict[int, str] = {}
         for node, scope in self._references:
-            binding = scope.lookup(node.text.decode())
+            binding = scope.lookup((node.text or b"").decode())
             if binding is not None and id(binding) in new_names:
                 result[node.start_byte] = new_names[id(binding)]
         return result
 
     def _declare(self, node: Node, scope: Scope, *, renamable: bool = True) -> None:
-        name = node.text.decode()
+        name = (node.text or b"").decode()
         if name in scope.bindings:
             return
         binding = Binding(
@@ -156,7 +154,9 @@ class ScopeAnalysis:
                     self._visit(child, inner)
         elif kind == "variable_declaration":
             for declarator in node.named_children:
-                self._declare_pattern(declarator.child_by_field_name("name"), scope.function_scope())
+                self._declare_pattern(
+                    declarator.child_by_field_name("name"), scope.function_scope()
+                )
             self._visit_children(node, scope)
         elif kind == "lexical_declaration":
             for declarator in node.named_children:

@@ -32,7 +32,9 @@ class FileResult:
         return self.error is None
 
 
-def obfuscate_source(source: str | bytes, preset: PresetName = PresetName.medium, seed: int = 0) -> str:
+def obfuscate_source(
+    source: str | bytes, preset: PresetName = PresetName.medium, seed: int = 0
+) -> str:
     """Obfuscated JavaScript for one program; raises JsSyntaxError if it does not parse."""
     data = source.encode("utf-8") if isinstance(source, str) else source
     data = data.removeprefix(_BOM)
@@ -58,9 +60,9 @@ def find_sources(root: Path, excludes: Sequence[str] = ()) -> list[PurePosixPath
         )
         for name in sorted(files):
             path = relative / name
-            if name.endswith(".js") and not name.endswith(OUTPUT_SUFFIX):
-                if not is_excluded(path, excludes):
-                    found.append(path)
+            is_source = name.endswith(".js") and not name.endswith(OUTPUT_SUFFIX)
+            if is_source and not is_excluded(path, excludes):
+                found.append(path)
     return sorted(found)
 
 
@@ -74,7 +76,9 @@ def is_excluded(path: PurePosixPath, patterns: Sequence[str]) -> bool:
     return False
 
 
-def obfuscate_file(root: Path, relative: PurePosixPath, preset: PresetName, seed: int) -> FileResult:
+def obfuscate_file(
+    root: Path, relative: PurePosixPath, preset: PresetName, seed: int
+) -> FileResult:
     """Obfuscate `root/relative` into its `.obs.js`; failures become a skipped result."""
     path = root / relative
     try:
