@@ -1,4 +1,8 @@
-"""A real 10-second, 5-user api-mix run against a self-started server, recorded by Prometheus."""
+"""A real 10-second, 5-user api-mix run against a self-started server, recorded by Prometheus.
+
+One test drives the run and checks each artefact through a helper: under xdist a session
+fixture shared by several tests would run once per worker, doubling the slowest test.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ class Run:
     end: float
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def api_mix_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     binary("prometheus")
     base = tmp_path_factory.mktemp("loadtest")
@@ -61,7 +65,7 @@ def api_mix_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         yield Run(folder, result.stdout, prometheus.url, start, end)
 
 
-def test_run_writes_locust_csvs(api_mix_run: Run) -> None:
+def check_run_writes_locust_csvs(api_mix_run: Run) -> None:
     with (api_mix_run.folder / "locust_stats.csv").open() as handle:
         rows = {row["Name"]: row for row in csv.DictReader(handle)}
     assert int(rows["Aggregated"]["Request Count"]) >= 10
@@ -70,7 +74,7 @@ def test_run_writes_locust_csvs(api_mix_run: Run) -> None:
     assert (api_mix_run.folder / "locust_stats_history.csv").stat().st_size > 0
 
 
-def test_run_writes_a_png_and_a_summary(api_mix_run: Run) -> None:
+def check_run_writes_a_png_and_a_summary(api_mix_run: Run) -> None:
     assert (api_mix_run.folder / "report.png").read_bytes()[:4] == b"\x89PNG"
     summary = json.loads((api_mix_run.folder / "summary.json").read_text())
     assert summary["scenario"] == "api-mix" and summary["host"] == "self-started"
@@ -81,7 +85,7 @@ def test_run_writes_a_png_and_a_summary(api_mix_run: Run) -> None:
     assert "report.png" in api_mix_run.output
 
 
-def test_prometheus_holds_the_runs_locust_and_server_series(api_mix_run: Run) -> None:
+def check_prometheus_holds_the_runs_locust_and_server_series(api_mix_run: Run) -> None:
     at = api_mix_run.end
     sent = runtime.query(
         api_mix_run.prometheus,
@@ -97,7 +101,7 @@ def test_prometheus_holds_the_runs_locust_and_server_series(api_mix_run: Run) ->
     assert served and float(served[0]["value"][1]) == 5
 
 
-def test_snapshot_renders_the_loadtest_dashboard_with_data(
+def check_snapshot_renders_the_loadtest_dashboard_with_data(
     api_mix_run: Run, tmp_path: Path
 ) -> None:
     shot = snapshot.render(
@@ -116,7 +120,7 @@ def test_snapshot_renders_the_loadtest_dashboard_with_data(
     } <= with_data
 
 
-def test_snapshot_of_the_platform_dashboard_shows_the_auth_app(
+def check_snapshot_of_the_platform_dashboard_shows_the_auth_app(
     api_mix_run: Run, tmp_path: Path
 ) -> None:
     shot = snapshot.render(
@@ -126,3 +130,13 @@ def test_snapshot_of_the_platform_dashboard_shows_the_auth_app(
     assert {"Requests/s by app", "Latency by app (p50, p95, p99)", "Requests/s by route"} <= set(
         shot.panels_with_data
     )
+
+
+def test_api_mix_run_leaves_csvs_png_summary_and_prometheus_series(
+    api_mix_run: Run, tmp_path: Path
+) -> None:
+    check_run_writes_locust_csvs(api_mix_run)
+    check_run_writes_a_png_and_a_summary(api_mix_run)
+    check_prometheus_holds_the_runs_locust_and_server_series(api_mix_run)
+    check_snapshot_renders_the_loadtest_dashboard_with_data(api_mix_run, tmp_path)
+    check_snapshot_of_the_platform_dashboard_shows_the_auth_app(api_mix_run, tmp_path)
