@@ -1,4 +1,4 @@
-"""Dashboards: committed JSON is fresh, well-formed, and every query parses and names real metrics."""
+"""Dashboards: the committed JSON is fresh and well-formed; every query parses and is real."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_every_query_parses_in_promtool(tmp_path: Path) -> None:
                     "record": f"dashboard_check:{name}_{index}",
                     "expr": substitute_variables(expr),
                     "labels": {"panel": f"{title} {ref}"},
-                }  # fmt: skip
+                }
             )
     assert len(rules) > 40
     path = tmp_path / "dashboard_queries.yml"

@@ -5,7 +5,8 @@ from observability.promql import metric_names, substitute_variables
 
 def test_metric_names_ignores_functions_labels_durations_and_grouping() -> None:
     expr = (
-        "histogram_quantile(0.95, sum by (service, le) (rate(stackyard_request_duration_seconds_bucket"
+        "histogram_quantile(0.95, sum by (service, le) "
+        "(rate(stackyard_request_duration_seconds_bucket"
         '{service=~"$service",status_code=~"5.."}[$__rate_interval]))) / on (service) '
         'group_left max(up{job="x"} offset 5m) > bool 1e3'
     )
