@@ -79,7 +79,11 @@ def reported_failures() -> Iterator[None]:
         err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
-        err.print(f"[red]error:[/] {exc.strerror or exc}: {exc.filename or ''}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[red]error:[/] {exc.strerror or exc}: {exc.filename or ''}",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("[red]interrupted[/]")

@@ -89,7 +89,7 @@ class Source(Protocol):
 
     def chunks(self, table: TableInfo, chunk_bytes: int) -> list[Chunk]: ...
 
-    def open_dumpers(self, count: int) -> list[Dumper]:
+    def open_dumpers(self, count: int) -> Sequence[Dumper]:
         """`count` connections reading the source's snapshot; may release global locks."""
 
     def close(self) -> None: ...
@@ -110,7 +110,7 @@ class Target(Protocol):
     def run_script(self, script: str) -> None:
         """Execute a DDL script (several statements) on the target."""
 
-    def open_loaders(self, count: int) -> list[Loader]: ...
+    def open_loaders(self, count: int) -> Sequence[Loader]: ...
 
     def finish(self) -> None:
         """Make the restore visible (sqlite: move the finished file in place)."""

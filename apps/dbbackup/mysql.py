@@ -84,7 +84,7 @@ def connect(options: ConnectionOptions, database: str | None = "") -> pymysql.Co
             autocommit=True,
         )
     except pymysql.MySQLError as exc:
-        code, message = _error(exc)
+        _, message = _error(exc)
         where = f"{options.host}:{options.effective_port}/{options.database}"
         raise ConnectionFailure(f"cannot connect to MySQL at {where}: {message}") from None
     with conn.cursor() as cursor:

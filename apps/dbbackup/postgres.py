@@ -172,7 +172,8 @@ class PostgresSource:
             "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
         ):
             out.append(
-                f"CREATE EXTENSION IF NOT EXISTS {quote_ident(ext)} WITH SCHEMA {quote_ident(schema)};"
+                f"CREATE EXTENSION IF NOT EXISTS {quote_ident(ext)} "
+                f"WITH SCHEMA {quote_ident(schema)};"
             )
         for name, labels in self._query(
             f"""SELECT format('%I.%I', n.nspname, t.typname),
@@ -324,12 +325,11 @@ class PostgresSource:
 
     def _identity_options(self, sequence: str) -> str:
         (row,) = self._query(
-            """SELECT format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin,
-                      s.seqmax, s.seqcache, s.seqcycle
+            """SELECT s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle
                FROM pg_sequence s WHERE s.seqrelid = %s::regclass""",
             (sequence,),
         )
-        seqtype, start, inc, low, high, cache, cycle = row
+        start, inc, low, high, cache, cycle = row
         return (
             f"SEQUENCE NAME {sequence} START WITH {start} INCREMENT BY {inc} "
             f"MINVALUE {low} MAXVALUE {high} CACHE {cache}{' CYCLE' if cycle else ''}"

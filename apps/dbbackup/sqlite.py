@@ -148,7 +148,9 @@ class SqliteSource:
         count = max(1, math.ceil(table.estimated_bytes / chunk_bytes)) if chunk_bytes else 1
         if count == 1 or not self._has_rowid(table.name):
             return [Chunk(table.name, 0, None, table.estimated_rows)]
-        ((low, high),) = self._query(f"SELECT min(rowid), max(rowid) FROM {quote_ident(table.name)}")
+        ((low, high),) = self._query(
+            f"SELECT min(rowid), max(rowid) FROM {quote_ident(table.name)}"
+        )
         step = max(1, math.ceil((high - low + 1) / count))
         bounds = list(range(low + step, high + 1, step))
         chunks = []

@@ -48,7 +48,9 @@ def run_cli(*args: str) -> tuple[int, str]:
 
 
 def pg_connect(db: str) -> psycopg.Connection:
-    return psycopg.connect(host=PG["host"], port=PG["port"], user="postgres", dbname=db, autocommit=True)
+    return psycopg.connect(
+        host=PG["host"], port=PG["port"], user="postgres", dbname=db, autocommit=True
+    )
 
 
 @pytest.fixture

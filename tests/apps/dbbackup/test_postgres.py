@@ -21,8 +21,9 @@ def load_tricky_schema(db: str, big_rows: int = BIG_ROWS) -> None:
         conn.execute((HERE / "pg_schema.sql").read_text())
         conn.execute((HERE / "pg_data.sql").read_text())
         conn.execute(
-            "INSERT INTO public.big SELECT g, CASE WHEN g %% 5 = 0 THEN NULL ELSE 10 + 3 * (g %% 3) "
-            "END, g * 1.25, 'label ' || g, '2024-01-01'::timestamptz - g * interval '1 minute' "
+            "INSERT INTO public.big SELECT g, "
+            "CASE WHEN g %% 5 = 0 THEN NULL ELSE 10 + 3 * (g %% 3) END, g * 1.25, "
+            "'label ' || g, '2024-01-01'::timestamptz - g * interval '1 minute' "
             "FROM generate_series(1, %s) g",
             (big_rows,),
         )
@@ -180,7 +181,10 @@ def test_restore_refuses_an_existing_database_and_cleans_up_a_failed_one(
                         "--create-db")  # fmt: skip
     assert code == 4
     with pg_connect("postgres") as conn:
-        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (fresh,)).fetchone() is None
+        assert (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (fresh,)).fetchone()
+            is None
+        )
 
 
 def test_unreachable_server_and_missing_database_exit_3(pg_database, tmp_path: Path):

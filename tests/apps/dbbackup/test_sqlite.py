@@ -55,7 +55,7 @@ def make_source(path: Path, rows: int = 2000) -> None:
     )
     conn.execute("INSERT INTO departments VALUES (1, 2), (2, 1)")
     conn.execute("INSERT INTO employees VALUES (1, 2, 2), (2, 1, NULL)")
-    conn.execute('INSERT INTO "odd ""name"" here" VALUES (\'k1\', NULL), (\'k2\', x\'01\')')
+    conn.execute("INSERT INTO \"odd \"\"name\"\" here\" VALUES ('k1', NULL), ('k2', x'01')")
     conn.executemany(
         "INSERT INTO big VALUES (?, ?, ?)", [(i, f"label {i}", i / 7) for i in range(1, rows + 1)]
     )
