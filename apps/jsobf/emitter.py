@@ -40,6 +40,7 @@ _SEMICOLON_STATEMENTS = frozenset(
     }
 )
 _DECLARED_FUNCTIONS = frozenset({"function_declaration", "generator_function_declaration"})
+_LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
 _MODULE_PARENTS = frozenset({"import_statement", "export_statement", "import_attribute"})
 _KEY_FIELDS = {
     "pair": "key",
@@ -101,6 +102,7 @@ class Obfuscator:
         self.taken = {match.decode() for match in _NAME_IN_SOURCE.findall(source)}
         self.renames = ScopeAnalysis(self.tree.root_node).renames(self.fresh_name)
         self.strings = StringArray(self.rng, self.fresh_name, encode=preset.encode_strings)
+        self._loop_depth = 0
         self._rules: dict[str, Callable[[Node, list[str]], None]] = {
             "program": self._program,
             "statement_block": self._block,
@@ -139,6 +141,17 @@ class Obfuscator:
     # -- generic printing ---------------------------------------------------------------------
 
     def emit(self, node: Node, out: list[str]) -> None:
+        if node.type in _LOOPS or node.type in FUNCTION_NODES:
+            saved = self._loop_depth
+            self._loop_depth = saved + 1 if node.type in _LOOPS else 0
+            try:
+                self._emit(node, out)
+            finally:
+                self._loop_depth = saved
+        else:
+            self._emit(node, out)
+
+    def _emit(self, node: Node, out: list[str]) -> None:
         rule = self._rules.get(node.type)
         if rule is not None:
             rule(node, out)
@@ -334,8 +347,11 @@ class Obfuscator:
     # -- dead code ----------------------------------------------------------------------------
 
     def _maybe_dead_code(self) -> list[str]:
+        """Dead code, sometimes; never inside a loop, where its check would run every pass."""
         rate = self.preset.dead_code_rate
-        return self.dead_code() if rate and self.rng.random() < rate else []
+        if not rate or self._loop_depth:
+            return []
+        return self.dead_code() if self.rng.random() < rate else []
 
     def dead_code(self) -> list[str]:
         """An `if` whose condition compares two different strings, around plausible code."""

@@ -26,6 +26,7 @@ class StringArray:
         self.array_name = fresh_name()
         self.accessor_name = fresh_name()
         self.cache_name = fresh_name()
+        self.decoder_name = fresh_name()
         self.offset = rng.randrange(0x100, 0x400)
         self.rotation = rng.randrange(1, 0x40)
         letters = list(_ALPHABET)
@@ -56,9 +57,14 @@ class StringArray:
         if not self.encode:
             return prelude + f"function {get}(i){{return {array}[i-{self.offset}]}}"
         k0, k1, k2, k3 = self.keys
+        decode = self.decoder_name
+        # The accessor is a tiny cache read, small enough for V8 to inline at hot call sites;
+        # the decoder runs once per entry.
         return prelude + (
-            f"function {get}(i){{i=i-{self.offset};var v={cache}[i];if(v!==void 0)return v;"
-            f'var s={array}[i],L="{self.alphabet}",o="",k=({k0}+i*{k1})&65535;'
+            f"function {get}(i){{var v={cache}[i-{self.offset}];"
+            f"return v!==void 0?v:{decode}(i-{self.offset})}}"
+            f'function {decode}(i){{var s={array}[i],L="{self.alphabet}",o="",'
+            f"k=({k0}+i*{k1})&65535;"
             "for(var j=0;j<s.length;j+=3){o+=String.fromCharCode((L.indexOf(s[j])<<12|"
             f"L.indexOf(s[j+1])<<6|L.indexOf(s[j+2]))^k);k=(k*{k2}+{k3})&65535}}"
             f"return {cache}[i]=o}}"
