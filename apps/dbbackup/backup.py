@@ -91,10 +91,12 @@ def run_backup(request: BackupRequest, progress: ProgressSink | None = None) -> 
     """Back up the selected tables into `request.dest` and return the sealed manifest."""
     progress = progress or SilentProgress()
     dest = request.dest
-    prepare_destination(dest, request.force)
+    if dest.exists() and not request.force and (not dest.is_dir() or any(dest.iterdir())):
+        prepare_destination(dest, force=False)  # raises before we connect
     started = now_utc()
     source = open_source(request.source)
     try:
+        prepare_destination(dest, request.force)
         infos = source.tables()
         selected = select_tables([t.name for t in infos], request.include, request.exclude)
         by_name = {t.name: t for t in infos if t.name in set(selected)}
