@@ -13,12 +13,15 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.blog.models import Article
+from apps.blog.listing_cache import listings
+from apps.blog.models import PUBLISHED, Article
 from apps.blog.schemas import ArticleCreate, ArticlePatch, ArticleRead, ArticleReplace, TagCount
 from apps.blog.services import ArticleQuery, BlogService
+from apps.kernel.cache import get_redis
 from apps.kernel.errors import Invalid
 from apps.kernel.identity import optional_user, requires_user, signed_in_user
 from apps.kernel.pagination import MAX_PAGE_SIZE, Page, make_page
+from apps.kernel.settings import get_settings
 
 
 async def provide_blog(db_session: AsyncSession) -> BlogService:
@@ -51,6 +54,17 @@ def parse_moment(field: str, raw: str | None) -> datetime | None:
         raise Invalid(
             field, f"{raw!r} is not an ISO 8601 date or date-time (e.g. 2024-05-01T12:00:00Z)"
         ) from None
+
+
+def _cache_scope(listing: str) -> tuple[str, str]:
+    """Cached pages are told apart by database, so two stacks in one process never mix."""
+    return get_settings().database_url, listing
+
+
+async def _committed(db_session: AsyncSession) -> None:
+    """Commit a write now, then invalidate the shared listings (never before the commit)."""
+    await db_session.commit()
+    await listings.invalidate(get_redis())
 
 
 PageNumber = Parameter(ge=1, default=1, description="1-based page number")
@@ -110,21 +124,29 @@ class ArticleController(Controller):
             page=page,
             page_size=page_size,
         )
-        articles, total = await blog.list_articles(optional_user(request), query)
-        return make_page(
-            request,
-            [article_read(a) for a in articles],
-            total=total,
-            page=page,
-            page_size=page_size,
-        )
+        viewer = optional_user(request)
+        # Published listings look the same to everyone, so they are shared (see listing_cache).
+        shared = query.status == PUBLISHED
+        key = await listings.key(get_redis(), *_cache_scope("articles"), query) if shared else None
+        cached = listings.get(key)
+        if cached is None:
+            articles, total = await blog.list_articles(viewer, query)
+            cached = ([article_read(a) for a in articles], total)
+            listings.put(key, cached)
+        items, total = cached
+        return make_page(request, items, total=total, page=page, page_size=page_size)
 
     @post("/", operation_id="CreateArticle", guards=[requires_user], status_code=HTTP_201_CREATED)
     async def create_article(
-        self, request: Request[Any, Any, Any], data: ArticleCreate, blog: BlogService
+        self,
+        request: Request[Any, Any, Any],
+        data: ArticleCreate,
+        blog: BlogService,
+        db_session: AsyncSession,
     ) -> Response[ArticleRead]:
         """Write an article as the signed-in user; its slug comes from the title."""
         article = await blog.create_article(signed_in_user(request), msgspec.structs.asdict(data))
+        await _committed(db_session)
         return Response(
             article_read(article),
             status_code=HTTP_201_CREATED,
@@ -150,6 +172,7 @@ class ArticleController(Controller):
         self,
         request: Request[Any, Any, Any],
         blog: BlogService,
+        db_session: AsyncSession,
         article_id: UUID,
         data: ArticleReplace,
     ) -> ArticleRead:
@@ -158,6 +181,7 @@ class ArticleController(Controller):
         if changes["published_at"] is None:
             del changes["published_at"]
         article = await blog.update_article(signed_in_user(request), article_id, changes)
+        await _committed(db_session)
         return article_read(article)
 
     @patch("/{article_id:uuid}", operation_id="UpdateArticle", guards=[requires_user])
@@ -165,6 +189,7 @@ class ArticleController(Controller):
         self,
         request: Request[Any, Any, Any],
         blog: BlogService,
+        db_session: AsyncSession,
         article_id: UUID,
         data: ArticlePatch,
     ) -> ArticleRead:
@@ -175,6 +200,7 @@ class ArticleController(Controller):
             if value is not msgspec.UNSET
         }
         article = await blog.update_article(signed_in_user(request), article_id, changes)
+        await _committed(db_session)
         return article_read(article)
 
     @delete(
@@ -184,10 +210,15 @@ class ArticleController(Controller):
         status_code=HTTP_204_NO_CONTENT,
     )
     async def delete_article(
-        self, request: Request[Any, Any, Any], blog: BlogService, article_id: UUID
+        self,
+        request: Request[Any, Any, Any],
+        blog: BlogService,
+        db_session: AsyncSession,
+        article_id: UUID,
     ) -> None:
         """Delete an article; only the author or an admin may."""
         await blog.delete_article(signed_in_user(request), article_id)
+        await _committed(db_session)
 
 
 class TagController(Controller):
@@ -203,11 +234,11 @@ class TagController(Controller):
         page_size: int = PageSize,
     ) -> Page[TagCount]:
         """Tags with the number of published articles carrying each, most used first."""
-        usage, total = await blog.tag_usage(page=page, page_size=page_size)
-        return make_page(
-            request,
-            [TagCount(name=u.name, count=u.count) for u in usage],
-            total=total,
-            page=page,
-            page_size=page_size,
-        )
+        key = await listings.key(get_redis(), *_cache_scope("tags"), page, page_size)
+        cached = listings.get(key)
+        if cached is None:
+            usage, total = await blog.tag_usage(page=page, page_size=page_size)
+            cached = ([TagCount(name=u.name, count=u.count) for u in usage], total)
+            listings.put(key, cached)
+        items, total = cached
+        return make_page(request, items, total=total, page=page, page_size=page_size)
