@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Column, ColumnElement, ForeignKey, Index, String, Table, Text, func
+from sqlalchemy import Column, ColumnElement, ForeignKey, Index, String, Table, Text, func, text
 from sqlalchemy import literal_column as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,10 +61,14 @@ class Article(Base):
     """Always loaded with the article in one extra query per batch (no N+1)."""
 
 
+SEARCH_CONFIG = text("'english'::regconfig")
+"""Postgres text search configuration: English stemming and stop words."""
+
+
 def search_document(title: ColumnElement[str], body: ColumnElement[str]) -> ColumnElement[str]:
     """Postgres full-text document of an article; queries and the GIN index share this exact
     expression (literal SQL, no bound parameters) so the planner can use the index."""
-    return func.to_tsvector(sql("'english'::regconfig"), title.op("||")(sql("' '")).op("||")(body))
+    return func.to_tsvector(SEARCH_CONFIG, title.op("||")(sql("' '")).op("||")(body))
 
 
 Index(

@@ -20,6 +20,7 @@ from sqlalchemy.sql.expression import UnaryExpression
 from apps.blog.models import (
     DRAFT,
     PUBLISHED,
+    SEARCH_CONFIG,
     STATUSES,
     Article,
     Tag,
@@ -34,7 +35,6 @@ SLUG_ATTEMPTS = 25
 SORT_KEYS = ("published_at", "created_at", "updated_at", "title")
 EDITABLE = frozenset({"title", "body", "tags", "status", "published_at"})
 _WORD = re.compile(r"\w+", re.UNICODE)
-_FTS_CONFIG = literal_column("'english'::regconfig")
 
 
 def utcnow() -> datetime:
@@ -204,7 +204,7 @@ class BlogService:
         if self.dialect == "postgresql":
             # The same expression as the GIN index ix_blog_article_search, so it is used.
             document = search_document(Article.title, Article.body)
-            wanted = func.plainto_tsquery(_FTS_CONFIG, " ".join(words))
+            wanted = func.plainto_tsquery(SEARCH_CONFIG, " ".join(words))
             return document.bool_op("@@")(wanted)
         title, body = func.lower(Article.title), func.lower(Article.body)
         clauses = []
