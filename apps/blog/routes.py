@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.blog.listing_cache import listings
 from apps.blog.models import PUBLISHED, Article
 from apps.blog.schemas import ArticleCreate, ArticlePatch, ArticleRead, ArticleReplace, TagCount
-from apps.blog.services import ArticleQuery, BlogService
+from apps.blog.services import MAX_TAGS, ArticleQuery, BlogService
 from apps.kernel.cache import get_redis
 from apps.kernel.errors import Invalid
 from apps.kernel.identity import optional_user, requires_user, signed_in_user
@@ -67,7 +67,7 @@ async def _committed(db_session: AsyncSession) -> None:
     await listings.invalidate(get_redis())
 
 
-PageNumber = Parameter(ge=1, default=1, description="1-based page number")
+PageNumber = Parameter(ge=1, le=1_000_000, default=1, description="1-based page number")
 PageSize = Parameter(ge=1, le=MAX_PAGE_SIZE, default=20, description="Items per page (max 100)")
 
 
@@ -85,7 +85,9 @@ class ArticleController(Controller):
         page: int = PageNumber,
         page_size: int = PageSize,
         tag: list[str] | None = Parameter(
-            default=None, description="Repeatable: articles carrying these tags (see `match`)"
+            default=None,
+            max_items=MAX_TAGS,
+            description="Repeatable: articles carrying these tags (see `match`)",
         ),
         match: Literal["any", "all"] = Parameter(
             default="any", description="`any` of the tags (default) or `all` of them"
@@ -222,6 +224,8 @@ class ArticleController(Controller):
 
 
 class TagController(Controller):
+    """Tags and how many published articles carry each."""
+
     path = "/tags"
     dependencies = {"blog": Provide(provide_blog)}
 

@@ -32,6 +32,8 @@ from apps.kernel.identity import CurrentUser, ensure_owner
 
 SLUG_MAX_LENGTH = 200
 SLUG_ATTEMPTS = 25
+TAG_MAX_LENGTH = 50
+MAX_TAGS = 20
 SORT_KEYS = ("published_at", "created_at", "updated_at", "title")
 EDITABLE = frozenset({"title", "body", "tags", "status", "published_at"})
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -51,19 +53,22 @@ def slug_base(title: str) -> str:
     return slugify(title, max_length=SLUG_MAX_LENGTH, word_boundary=True) or "article"
 
 
-def normalise_tag(raw: str) -> str:
+def normalise_tag(raw: str, *, field: str = "tags") -> str:
     """Trim, collapse inner whitespace and lower-case, so `Web  Dev` and `web dev` are one tag."""
     name = " ".join(raw.split()).lower()
     if not name:
-        raise Invalid("tags", "Tags must not be blank")
-    if len(name) > 50:
-        raise Invalid("tags", "Tags are at most 50 characters long")
+        raise Invalid(field, "Tags must not be blank")
+    if len(name) > TAG_MAX_LENGTH:
+        raise Invalid(field, f"Tags are at most {TAG_MAX_LENGTH} characters long")
     return name
 
 
-def normalise_tags(raw: Iterable[str]) -> list[str]:
-    """Normalised, distinct, sorted tag names."""
-    return sorted({normalise_tag(name) for name in raw})
+def normalise_tags(raw: Iterable[str], *, field: str = "tags") -> list[str]:
+    """Normalised, distinct, sorted tag names; Invalid naming `field` when one is unusable."""
+    names = sorted({normalise_tag(name, field=field) for name in raw})
+    if len(names) > MAX_TAGS:
+        raise Invalid(field, f"At most {MAX_TAGS} distinct tags")
+    return names
 
 
 def parse_sort(raw: str) -> tuple[str, bool]:
@@ -175,7 +180,8 @@ class BlogService:
         if before is not None:
             conditions.append(Article.published_at < as_utc(before))
         if query.tags:
-            conditions.append(self._tag_condition(normalise_tags(query.tags), query.match_all))
+            names = normalise_tags(query.tags, field="tag")
+            conditions.append(self._tag_condition(names, query.match_all))
         if query.text is not None:
             conditions.append(self._text_condition(query.text))
         return conditions
@@ -361,6 +367,8 @@ class BlogService:
         if unknown:
             raise Invalid(sorted(unknown)[0], "This field cannot be changed")
         article = await self._editable(editor, article_id)
+        if not changes:
+            return article
         if "title" in changes:
             article.title = self._title(changes["title"])
         if "body" in changes:

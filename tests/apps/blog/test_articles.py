@@ -256,6 +256,13 @@ def test_patch_with_null_or_bad_values_is_422_naming_the_field(client, user):
     assert_problem(response, 422, "status")
 
 
+def test_empty_patch_changes_nothing(client, user):
+    article = write(client, user)
+    response = client.patch(f"/blog/articles/{article['id']}", json={}, headers=user.headers)
+    assert response.status_code == 200
+    assert response.json() == article
+
+
 def test_put_replaces_every_field(client, user):
     article = write(client, user, body="old", tags=["old-tag"])
     path = f"/blog/articles/{article['id']}"
@@ -331,6 +338,11 @@ def test_published_date_filters(client, user):
         ({"page_size": "101"}, "page_size"),
         ({"page_size": "many"}, "page_size"),
         ({"q": "!!!"}, "q"),
+        ({"q": ""}, "q"),
+        ({"tag": "   "}, "tag"),
+        ({"tag": "x" * 51}, "tag"),
+        ({"tag": [f"t{n}" for n in range(21)]}, "tag"),
+        ({"page": str(10**20)}, "page"),
         ({"author_id": "someone"}, "author_id"),
     ],
 )
