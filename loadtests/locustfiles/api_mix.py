@@ -16,8 +16,8 @@ from typing import Any
 from locust import HttpUser, between, task
 
 PASSWORD = "a long enough passphrase"
-CATEGORIES = ["groceries", "leisure", "electronics", "utilities", "clothing", "health", "others"]
-PERIODS = ["past_week", "past_month", "last_3_months"]
+CATEGORIES = ["Groceries", "Leisure", "Electronics", "Utilities", "Clothing", "Health", "Others"]
+PERIODS = ["past_week", "last_month", "last_3_months"]
 
 
 class PlatformUser(HttpUser):
