@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC
@@ -65,7 +66,9 @@ SEARCH_CONFIG = text("'english'::regconfig")
 """Postgres text search configuration: English stemming and stop words."""
 
 
-def search_document(title: ColumnElement[str], body: ColumnElement[str]) -> ColumnElement[str]:
+def search_document(
+    title: ColumnElement[str] | Mapped[str], body: ColumnElement[str] | Mapped[str]
+) -> ColumnElement[Any]:
     """Postgres full-text document of an article; queries and the GIN index share this exact
     expression (literal SQL, no bound parameters) so the planner can use the index."""
     return func.to_tsvector(SEARCH_CONFIG, title.op("||")(sql("' '")).op("||")(body))

@@ -6,7 +6,7 @@ No HTTP objects here; routes pass the signed-in user (or None) and plain values.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -98,7 +98,7 @@ def _escape_like(word: str) -> str:
 class ArticleQuery:
     """What a reader asks `GET /blog/articles` for."""
 
-    tags: Sequence[str] = ()
+    tags: tuple[str, ...] = ()
     match_all: bool = False
     status: str = PUBLISHED
     published_after: datetime | None = None
@@ -238,14 +238,15 @@ class BlogService:
         total = await self.session.scalar(
             select(func.count()).select_from(Article).where(*conditions)
         )
-        if not total:
-            return [], 0
-        statement: Select[tuple[Article]] = (
+        offset = (query.page - 1) * query.page_size
+        if not total or offset >= total:
+            return [], int(total or 0)
+        statement: Select[Article] = (
             select(Article)
             .where(*conditions)
             .order_by(*ordering)
             .limit(query.page_size)
-            .offset((query.page - 1) * query.page_size)
+            .offset(offset)
         )
         return list(await self.session.scalars(statement)), int(total)
 
