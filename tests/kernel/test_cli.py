@@ -139,3 +139,28 @@ def _has_app(name: str) -> bool:
     from apps.gateway import available_apps
 
     return name in available_apps()
+
+
+@pytest.mark.slow
+def test_several_workers_share_one_metrics_view(stack, tmp_path):
+    """With --workers 2 (real Redis), /metrics sums every worker's counts (multiprocess mode)."""
+    if not stack.real:
+        pytest.skip("--workers above 1 needs REDIS_URL: covered on the real backend")
+    env = {**stack.env, "STACKYARD_DATA_DIR": str(tmp_path), "STACKYARD_EMBEDDED_WORKER": "false"}
+    env.pop("DATABASE_URL", None)
+    totals = []
+    with (
+        live_server(tmp_path, env=env, args=("--workers", "2")) as server,
+        httpx.Client(base_url=server.url, timeout=5) as http,
+    ):
+        for _ in range(40):
+            assert http.get("/auth/me").status_code == 401
+        for _ in range(4):  # several scrapes land on either worker; each must see all 40
+            text = http.get("/metrics").text
+            line = next(
+                row
+                for row in text.splitlines()
+                if row.startswith("stackyard_requests_total") and 'path="/auth/me"' in row
+            )
+            totals.append(float(line.rsplit(" ", 1)[1]))
+    assert totals == [40.0] * 4
