@@ -73,8 +73,13 @@ async def seed(count: int) -> None:
 
 
 def start(command: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -97,8 +102,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def wrk(url: str, duration: int, connections: int) -> float:
     """Requests per second wrk measured (one thread: the load generator shares 2 cores)."""
     subprocess.run(["wrk", "-t1", f"-c{connections}", "-d2s", url], capture_output=True, check=True)
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "Non-2xx" in out:
         raise SystemExit(f"wrk saw errors:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -109,10 +118,39 @@ def wrk(url: str, duration: int, connections: int) -> float:
 
 def server_command(server: str, target: str, port: int, factory: bool = True) -> list[str]:
     if server == "granian":
-        return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", target,
-                "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"]
-    return [sys.executable, "-m", "uvicorn", "--factory", target, "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"]
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--factory",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 def plot(results: dict[str, float], path: Path) -> None:
@@ -142,10 +180,16 @@ def main() -> None:
         raise SystemExit("wrk is not installed (make system-deps installs it)")
     data_dir = Path(tempfile.mkdtemp(prefix="stackyard-bench-"))
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(STACKYARD_DATA_DIR=str(data_dir), STACKYARD_APPS="blog", LOG_LEVEL="WARNING",
-               STACKYARD_EMBEDDED_WORKER="false")
+    env.update(
+        STACKYARD_DATA_DIR=str(data_dir),
+        STACKYARD_APPS="blog",
+        LOG_LEVEL="WARNING",
+        STACKYARD_EMBEDDED_WORKER="false",
+    )
     os.environ.update(env)
-    subprocess.run([sys.executable, "-m", "apps.cli", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "apps.cli", "migrate"], env=env, check=True, capture_output=True
+    )
     with console.status(f"seeding {args.articles:,} articles"):
         asyncio.run(seed(args.articles))
     servers = ["granian", "uvicorn"] if args.server == "both" else [args.server]
@@ -167,15 +211,27 @@ def main() -> None:
             port = free_port()
             url = f"http://127.0.0.1:{port}"
             baseline_env = dict(env, BASELINE_JSON_FILE=str(payload_file), PYTHONPATH=str(ROOT))
-            bare = start(server_command(server, "benchmarks.baseline_app:create_app", port), baseline_env, url)
+            bare = start(
+                server_command(server, "benchmarks.baseline_app:create_app", port),
+                baseline_env,
+                url,
+            )
             try:
-                results[f"bare Litestar ({server})"] = wrk(url + QUERY, args.duration, args.connections)
+                results[f"bare Litestar ({server})"] = wrk(
+                    url + QUERY, args.duration, args.connections
+                )
             finally:
                 stop(bare)
             progress.advance(task)
     table = Table("server", "stackyard req/s", "bare req/s", "ratio")
-    summary = {"articles": args.articles, "duration_s": args.duration, "connections": args.connections,
-               "measured_at": datetime.now(UTC).isoformat(), "results": results, "ratios": {}}
+    summary = {
+        "articles": args.articles,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "measured_at": datetime.now(UTC).isoformat(),
+        "results": results,
+        "ratios": {},
+    }
     for server in servers:
         ours_rps, bare_rps = results[f"stackyard ({server})"], results[f"bare Litestar ({server})"]
         summary["ratios"][server] = round(ours_rps / bare_rps, 3)
