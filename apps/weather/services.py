@@ -89,7 +89,7 @@ class Served:
     """Seconds it stays fresh (0 when stale)."""
 
 
-def _decode(raw: str | None) -> WeatherReport | None:
+def _decode(raw: str | bytes | None) -> WeatherReport | None:
     if raw is None:
         return None
     try:

@@ -12,7 +12,7 @@ from tests.apps.weather.fake_upstream import API_KEY, FakeUpstream, start_fake_u
 
 # Short timeouts and backoffs so failure paths take a fraction of a second.
 WEATHER_TEST_ENV = {
-    "WEATHER_UPSTREAM_TIMEOUT": "0.4",
+    "WEATHER_UPSTREAM_TIMEOUT": "1",
     "WEATHER_UPSTREAM_RETRIES": "1",
     "WEATHER_RETRY_BACKOFF": "0.01",
     "WEATHER_OUTAGE_COOLDOWN": "5",

@@ -146,7 +146,7 @@ async def test_a_hanging_provider_times_out_within_the_budget(provider: str, fak
     fake.fail(endpoint, "hang")
     settings = get_weather_settings()
     started = time.monotonic()
-    with pytest.raises(ProviderUnavailable, match=r"did not answer within 0\.4 s"):
+    with pytest.raises(ProviderUnavailable, match=r"did not answer within 1 s"):
         await _forecast("London")
     assert time.monotonic() - started < settings.fetch_budget + 0.5
     assert fake.count(endpoint) == 1 + settings.upstream_retries
