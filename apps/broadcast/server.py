@@ -161,6 +161,8 @@ async def run_server(
             ping_timeout=options.ping_timeout,
             close_timeout=options.grace,
             max_size=options.max_message,
+            # Chat lines are short, and deflate would run once per client per message.
+            compression=None,
         )
         host, port = server.sockets[0].getsockname()[:2] if server.sockets else (options.host, 0)
         url = f"ws://{host}:{port}/"
