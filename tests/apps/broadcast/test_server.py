@@ -209,7 +209,7 @@ async def test_two_servers_on_redis_deliver_to_each_others_clients(start_server)
         both = {"hello from one", "hello from two"}
         for connection in (alice, bob):
             texts: set[str] = set()
-            await until(connection, lambda e: texts.add(e["text"]) or texts >= both)
+            await until(connection, lambda e, texts=texts: texts.add(e["text"]) or texts >= both)
         await bob.send("/who")
         who = await until(bob, lambda e: e["from"] == "server")
         assert who[-1]["text"] == "online: alice, bob"
