@@ -5,15 +5,16 @@ No HTTP objects here; routes pass the signed-in user (or None) and plain values.
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from slugify import slugify
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import UnaryExpression
 
@@ -394,3 +395,73 @@ class BlogService:
         article = await self._editable(editor, article_id)
         await self.session.delete(article)
         await self.session.flush()
+
+
+SEED_WORDS = [
+    "python",
+    "postgres",
+    "redis",
+    "litestar",
+    "async",
+    "cache",
+    "index",
+    "query",
+    "latency",
+    "throughput",
+    "queue",
+    "worker",
+    "deploy",
+    "metrics",
+    "tracing",
+    "schema",
+    "migration",
+    "release",
+    "pattern",
+    "design",
+    "testing",
+    "review",
+]
+
+
+async def seed_published_articles(
+    session: AsyncSession,
+    *,
+    run: str,
+    start: int,
+    count: int,
+    tags: Sequence[str],
+    author_id: UUID,
+    author_name: str,
+) -> int:
+    """Insert `count` published demo articles in bulk (benchmarks, load tests); returns count.
+
+    Slugs carry `run`, so seeding never collides with real articles or an earlier seed.
+    """
+    rng = random.Random(f"{run}-{start}")
+    tag_rows = await BlogService(session)._tags_named(sorted({normalise_tag(t) for t in tags}))
+    now = utcnow()
+    articles: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for number in range(start, start + count):
+        article_id = uuid4()
+        words = rng.sample(SEED_WORDS, 4)
+        articles.append(
+            {
+                "id": article_id,
+                "author_id": author_id,
+                "author_name": author_name,
+                "title": f"{' '.join(words).capitalize()} {number}",
+                "slug": f"seed-{run}-{number}",
+                "body": " ".join(rng.choice(SEED_WORDS) for _ in range(120)),
+                "status": PUBLISHED,
+                "published_at": now - timedelta(minutes=number),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        for tag in rng.sample(tag_rows, min(3, len(tag_rows))):
+            links.append({"article_id": article_id, "tag_id": tag.id})
+    await session.execute(insert(Article), articles)
+    if links:
+        await session.execute(insert(article_tag), links)
+    return count
