@@ -143,7 +143,7 @@ class Upstream:
                     f"{self.provider} did not answer within {settings.upstream_timeout:g} s",
                     retry_after=cooldown,
                 )
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 outcome = "network"
                 failure = ProviderUnavailable(
                     f"{self.provider} could not be reached ({type(exc).__name__})",
@@ -366,6 +366,8 @@ class VisualCrossing:
             ],
             provider=self.name,
             fetched_at=datetime.now(UTC),
+            cached=False,
+            stale=False,
         )
 
 
@@ -595,6 +597,8 @@ class OpenMeteo:
             days=forecast_days,
             provider=self.name,
             fetched_at=datetime.now(UTC),
+            cached=False,
+            stale=False,
         )
 
 

@@ -6,7 +6,8 @@ Temperatures, wind speeds and precipitation are in the units named by `units`
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date as date_
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -34,16 +35,18 @@ KindField = Annotated[
 Percent = Annotated[float, msgspec.Meta(ge=0, le=100)]
 
 
-class Units(msgspec.Struct, kw_only=True):
+class WeatherUnits(msgspec.Struct, kw_only=True):
     system: UnitSystem
     temperature: str
     wind_speed: str
     precipitation: str
 
 
-UNITS: dict[str, Units] = {
-    "metric": Units(system="metric", temperature="°C", wind_speed="km/h", precipitation="mm"),
-    "us": Units(system="us", temperature="°F", wind_speed="mph", precipitation="in"),
+UNITS: dict[str, WeatherUnits] = {
+    "metric": WeatherUnits(
+        system="metric", temperature="°C", wind_speed="km/h", precipitation="mm"
+    ),
+    "us": WeatherUnits(system="us", temperature="°F", wind_speed="mph", precipitation="in"),
 }
 
 
@@ -53,53 +56,62 @@ class ResolvedLocation(msgspec.Struct, kw_only=True):
     name: str
     latitude: float
     longitude: float
-    timezone: str
-    """IANA time zone name of the location (e.g. `Europe/London`)."""
+    timezone: Annotated[str, msgspec.Meta(description="IANA time zone, e.g. `Europe/London`")]
 
 
 class CurrentConditions(msgspec.Struct, kw_only=True):
-    time: datetime
-    """When the observation or model step was taken, in the location's local offset."""
+    time: Annotated[
+        datetime, msgspec.Meta(description="When observed or modelled, in the local offset")
+    ]
     temperature: float | None
     feels_like: float | None
     humidity: Percent | None
     wind_speed: float | None
-    wind_direction: Annotated[float, msgspec.Meta(ge=0, le=360)] | None
-    """Degrees the wind comes from (0 = north, 90 = east)."""
+    wind_direction: (
+        Annotated[
+            float,
+            msgspec.Meta(ge=0, le=360, description="Degrees it blows from: 0 north, 90 east"),
+        ]
+        | None
+    )
     precipitation: float | None
-    conditions: str
-    """Human-readable summary from the provider (e.g. `Partially cloudy`)."""
+    conditions: Annotated[str, msgspec.Meta(description="Provider's summary, e.g. `Overcast`")]
     kind: KindField
 
 
 class DailyForecast(msgspec.Struct, kw_only=True):
-    date: date
-    """The local calendar day at the location."""
+    date: Annotated[date_, msgspec.Meta(description="The local calendar day at the location")]
     temp_max: float | None
     temp_min: float | None
-    precipitation: float | None
-    """Total over the day."""
+    precipitation: Annotated[float, msgspec.Meta(description="Total over the day")] | None
     precipitation_probability: Percent | None
     conditions: str
     kind: KindField
-    sunrise: datetime | None
-    """Null where the sun does not rise that day (polar night)."""
+    sunrise: (
+        Annotated[datetime, msgspec.Meta(description="Null where the sun does not rise that day")]
+        | None
+    )
     sunset: datetime | None
 
 
 class WeatherReport(msgspec.Struct, kw_only=True):
     """Current conditions and a daily forecast for one location."""
 
-    query: str
-    """The location as asked, normalised (the cache key uses this spelling)."""
+    query: Annotated[
+        str, msgspec.Meta(description="The location as asked, normalised (as in the cache key)")
+    ]
     location: ResolvedLocation
-    units: Units
+    units: WeatherUnits
     current: CurrentConditions
     days: list[DailyForecast]
     provider: ProviderName
-    fetched_at: datetime
-    """When this answer came from the provider (UTC); `Age` counts from here."""
-    cached: bool = False
-    """True when the answer was served from the cache rather than fetched for this request."""
-    stale: bool = False
-    """True when the cached answer is past its freshness but the provider is failing."""
+    fetched_at: Annotated[
+        datetime, msgspec.Meta(description="When the provider answered (UTC); `Age` counts from it")
+    ]
+    cached: Annotated[
+        bool, msgspec.Meta(description="Served from the cache, not fetched for this request")
+    ]
+    stale: Annotated[
+        bool,
+        msgspec.Meta(description="Past its freshness, served because the provider is failing"),
+    ]
