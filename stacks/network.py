@@ -21,7 +21,8 @@ class NetworkArgs:
 
 def subnet_cidrs(vpc_cidr: str, count: int) -> list[str]:
     """Carve the VPC into /20s: public, private and isolated tiers, one per AZ each."""
-    blocks = list(ipaddress.ip_network(vpc_cidr).subnets(new_prefix=20))
+    network = ipaddress.ip_network(vpc_cidr)
+    blocks = list(network.subnets(new_prefix=20)) if network.prefixlen <= 20 else []
     if len(blocks) < 3 * count:
         raise ValueError(f"{vpc_cidr} is too small for {count} AZs of /20 subnets")
     return [str(block) for block in blocks[: 3 * count]]
