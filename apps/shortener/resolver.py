@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,15 +90,17 @@ class LinkResolver:
     def __post_init__(self) -> None:
         self._local: dict[str, tuple[float, CachedLink | None]] = {}
 
-    async def resolve(self, redis: Redis, code: str) -> CachedLink | None:
-        """The link of `code`, or None when no link has that code."""
+    async def resolve(self, redis: Callable[[], Redis], code: str) -> CachedLink | None:
+        """The link of `code`, or None when no link has that code.
+
+        `redis` gives the client, asked for only on a miss of this process's cache."""
         entry = self._local.get(code)
         now = time.monotonic()
         if entry is not None and entry[0] > now:
             return entry[1]
         if CODE_SHAPE.match(code) is None:
             return None
-        link = await self._shared(redis, code)
+        link = await self._shared(redis(), code)
         self._remember(code, link, now)
         return link
 
