@@ -222,7 +222,7 @@ class LinkService:
         while len(codes) < count:
             need = count - len(codes)
             start = await allocate_numbers(need)
-            batch = [self.permutation.code(number) for number in range(start, start + need)]
+            batch = self.permutation.codes(start, need)
             taken = await self._taken(batch)
             codes += [c for c in batch if c not in taken and not is_reserved(c, reserved)]
         return codes

@@ -8,7 +8,6 @@ import time
 import uuid
 from typing import Any
 
-
 LINKS = "/shortener/links"
 _addresses = itertools.count(1)
 

@@ -28,7 +28,10 @@ def _reserved() -> frozenset[str]:
 def test_a_million_codes_have_no_collision_and_no_reserved_word():
     reserved = _reserved()
     started = time.perf_counter()
-    codes = [code for _, code in itertools.islice(codes_from(CodePermutation(KEY), 0, reserved), 1_000_000)]
+    codes = [
+        code
+        for _, code in itertools.islice(codes_from(CodePermutation(KEY), 0, reserved), 1_000_000)
+    ]
     elapsed = time.perf_counter() - started
     assert len(codes) == 1_000_000
     assert len(set(codes)) == 1_000_000
@@ -36,6 +39,16 @@ def test_a_million_codes_have_no_collision_and_no_reserved_word():
     assert set("".join(codes[:10_000])) <= set(ALPHABET)
     assert not reserved & {code.lower() for code in codes}
     print(f"1,000,000 codes in {elapsed:.1f} s")
+
+
+def test_the_batch_loop_gives_the_same_codes_as_one_by_one():
+    permutation = CodePermutation(KEY)
+    for start in (0, 12_345, CODE_SPACE - 50):
+        assert permutation.codes(start, 50) == [
+            permutation.code(n) for n in range(start, start + 50)
+        ]
+    with pytest.raises(ValueError):
+        permutation.codes(CODE_SPACE - 1, 2)
 
 
 def test_codes_skip_reserved_words():

@@ -199,7 +199,12 @@ def test_patch_validates_like_create(client, user):
 def test_others_cannot_change_or_delete_my_link(client, user, other_user):
     link = create(client, user.headers)
     path = f"{LINKS}/{link['code']}"
-    assert client.patch(path, json={"url": "https://evil.example/"}, headers=other_user.headers).status_code == 403
+    assert (
+        client.patch(
+            path, json={"url": "https://evil.example/"}, headers=other_user.headers
+        ).status_code
+        == 403
+    )
     assert client.delete(path, headers=other_user.headers).status_code == 403
     assert client.get(path, headers=other_user.headers).status_code == 403
     assert client.get(f"{path}/stats", headers=other_user.headers).status_code == 403
@@ -218,7 +223,10 @@ def test_admin_may_change_any_owned_link(client, user, admin):
 def test_anonymous_links_cannot_be_changed(client, user):
     link = create(client)
     path = f"{LINKS}/{link['code']}"
-    assert client.patch(path, json={"url": "https://x.example/"}, headers=user.headers).status_code == 403
+    assert (
+        client.patch(path, json={"url": "https://x.example/"}, headers=user.headers).status_code
+        == 403
+    )
     assert client.delete(path, headers=user.headers).status_code == 403
     assert client.get(path).status_code == 200
 

@@ -65,13 +65,13 @@ def test_raising_max_visits_reopens_the_link(client, user):
     link = create(client, user.headers, max_visits=1)
     assert follow(client, link["code"]).status_code == 302
     assert follow(client, link["code"]).status_code == 410
-    response = client.patch(
-        f"{LINKS}/{link['code']}", json={"max_visits": 2}, headers=user.headers
-    )
+    response = client.patch(f"{LINKS}/{link['code']}", json={"max_visits": 2}, headers=user.headers)
     assert response.status_code == 200
     assert follow(client, link["code"]).status_code == 302
     assert follow(client, link["code"]).status_code == 410
-    cleared = client.patch(f"{LINKS}/{link['code']}", json={"max_visits": None}, headers=user.headers)
+    cleared = client.patch(
+        f"{LINKS}/{link['code']}", json={"max_visits": None}, headers=user.headers
+    )
     assert cleared.json()["max_visits"] is None
     assert follow(client, link["code"]).status_code == 302
 

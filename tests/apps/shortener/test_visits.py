@@ -99,7 +99,9 @@ def test_visits_of_a_deleted_link_are_dropped(client, user):
 def test_stats_of_someone_elses_link_are_refused(client, user, other_user):
     link = create(client, user.headers)
     assert client.get(f"{LINKS}/{link['code']}/stats").status_code == 403
-    assert client.get(f"{LINKS}/{link['code']}/stats", headers=other_user.headers).status_code == 403
+    assert (
+        client.get(f"{LINKS}/{link['code']}/stats", headers=other_user.headers).status_code == 403
+    )
     assert client.get(f"{LINKS}/{link['code']}/stats", headers=user.headers).status_code == 200
 
 
@@ -108,7 +110,7 @@ def test_stats_come_from_counters_not_rows(client):
     link = create(client)
     link_id = _link_id(link["code"])
     from apps.kernel import db
-    from apps.kernel.cache import close_redis, get_redis
+    from apps.kernel.cache import close_redis
     from apps.shortener.visits import write_batch
 
     fields = {
