@@ -1,0 +1,436 @@
+"""The Redis index of the boards: sorted sets updated atomically by Lua, rebuilt from the DB.
+
+Layout (every board is a pair: a sorted set and a hash user -> member)::
+
+    lb:g:<game>:all:z / :m            the game's all-time board
+    lb:g:<game>:day:2026-12-04:z / :m  daily, weekly (2026-W49) and monthly (2026-12) boards,
+                                      expiring one period after they end
+    lb:global:z / :m                  the global board (sum over the high_first games)
+    lb:names                          user id -> display name
+
+Ties: a member is `<tie>:<user id>` where `tie` is `9999999999999999 - t` (t = the time the
+player reached their standing, in microseconds since the epoch, 16 digits). Sorted-set scores
+hold the exact standing (negated on low_first boards, so every board reads best-first with
+ZREVRANGE), and Redis orders equal scores by member, which is the tie string: whoever
+reached the score first comes first, never user-id order. Because the member changes when
+the standing does, no single ZADD/ZINCRBY can keep both rules; one Lua script per submission
+updates every board of the game (and the global board) atomically.
+
+Operators, as merges that the Lua script and the rebuild's replay apply identically:
+`best` keeps the better score (an equal score reached earlier keeps the earlier time);
+`sum` adds every non-zero score (reached when the total last changed); `latest` keeps the
+most recent submission (reached when it was submitted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+MAX_T = 10**16 - 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAMES_KEY = "lb:names"
+GLOBAL = "global"
+PERIODS = ("day", "week", "month")
+BOARD_PERIODS = ("all", "daily", "weekly", "monthly")
+PERIOD_OF_BOARD = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (no float rounding)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def tie_of(t_us: int) -> str:
+    return f"{MAX_T - t_us:016d}"
+
+
+def member_user(member: str) -> str:
+    return member[17:]
+
+
+def period_bounds(period: str, moment: datetime) -> tuple[str, datetime, datetime]:
+    """(label, start, end) of the UTC day, ISO week or month holding `moment`."""
+    day = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+    if period == "day":
+        return day.strftime("%Y-%m-%d"), day, day + timedelta(days=1)
+    if period == "week":
+        start = day - timedelta(days=day.weekday())
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}", start, start + timedelta(days=7)
+    start = day.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start.strftime("%Y-%m"), start, end
+
+
+def period_expiry(period: str, moment: datetime) -> int:
+    """Epoch seconds when the period's board expires: one period after it ends."""
+    _label, start, end = period_bounds(period, moment)
+    month_after = (end + timedelta(days=32)).replace(day=1)
+    after = month_after if period == "month" else end + (end - start)
+    return int(after.timestamp())
+
+
+def board_base(game_id: str, period: str = "all", moment: datetime | None = None) -> str:
+    if game_id == GLOBAL:
+        return "lb:global"
+    if period == "all":
+        return f"lb:g:{game_id}:all"
+    label, _start, _end = period_bounds(period, moment or datetime.now(UTC))
+    return f"lb:g:{game_id}:{period}:{label}"
+
+
+def rebuild_flag(game_id: str) -> str:
+    return f"lb:g:{game_id}:rebuilding"
+
+
+def deferred_list(game_id: str) -> str:
+    return f"lb:g:{game_id}:deferred"
+
+
+# KEYS: names, rebuild flag, deferred list, then zset/hash pairs: all, day, week, month[, global]
+# ARGV: user, name, score, tie, operator, sign (1 high_first, -1 low_first), has_global,
+#       expire day, expire week, expire month, deferred payload
+APPLY = """
+local user, name, score, tie = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local op, sign, has_global = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('RPUSH', KEYS[3], ARGV[11])
+  return {'deferred'}
+end
+redis.call('HSET', KEYS[1], user, name)
+local function num(x) return string.format('%.17g', x) end
+local function better(a, b) if sign == 1 then return a > b else return a < b end end
+local function apply(z, h, expire_at)
+  local old_member = redis.call('HGET', h, user)
+  local old_score, old_tie
+  if old_member then
+    old_score = tonumber(redis.call('ZSCORE', z, old_member)) * sign
+    old_tie = string.sub(old_member, 1, 16)
+  end
+  local new_score, new_tie
+  if not old_member then
+    new_score, new_tie = score, tie
+  elseif op == 'best' then
+    if better(score, old_score) or (score == old_score and tie > old_tie) then
+      new_score, new_tie = score, tie
+    end
+  elseif op == 'sum' then
+    if score ~= 0 then
+      new_score = old_score + score
+      if tie < old_tie then new_tie = tie else new_tie = old_tie end
+    end
+  else
+    if tie < old_tie or (tie == old_tie and better(score, old_score)) then
+      new_score, new_tie = score, tie
+    end
+  end
+  if new_score == nil then return old_score, old_score, old_member end
+  local member = new_tie .. ':' .. user
+  if old_member and old_member ~= member then redis.call('ZREM', z, old_member) end
+  redis.call('ZADD', z, num(new_score * sign), member)
+  redis.call('HSET', h, user, member)
+  if expire_at > 0 then
+    redis.call('EXPIREAT', z, expire_at)
+    redis.call('EXPIREAT', h, expire_at)
+  end
+  return old_score, new_score, member
+end
+local old_member = redis.call('HGET', KEYS[5], user)
+local old_rank = -1
+if old_member then old_rank = redis.call('ZREVRANK', KEYS[4], old_member) end
+local before, after, member = apply(KEYS[4], KEYS[5], 0)
+apply(KEYS[6], KEYS[7], tonumber(ARGV[8]))
+apply(KEYS[8], KEYS[9], tonumber(ARGV[9]))
+apply(KEYS[10], KEYS[11], tonumber(ARGV[10]))
+if has_global and after ~= (before or 0) then
+  local delta = after - (before or 0)
+  local g_member = redis.call('HGET', KEYS[13], user)
+  local total = delta
+  if g_member then
+    total = tonumber(redis.call('ZSCORE', KEYS[12], g_member)) + delta
+    redis.call('ZREM', KEYS[12], g_member)
+  end
+  local new_member = tie .. ':' .. user
+  redis.call('ZADD', KEYS[12], num(total), new_member)
+  redis.call('HSET', KEYS[13], user, new_member)
+end
+local rank = redis.call('ZREVRANK', KEYS[4], member)
+return {'applied', num(after), rank, old_rank}
+"""
+
+# KEYS: zset, names. ARGV: start, stop, sign. Returns {total, user, score, name, ...}.
+TOP = """
+local rows = redis.call('ZREVRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
+local sign = tonumber(ARGV[3])
+local function num(x) return string.format('%.17g', x) end
+local out = {redis.call('ZCARD', KEYS[1])}
+for i = 1, #rows, 2 do
+  local user = string.sub(rows[i], 18)
+  out[#out + 1] = user
+  out[#out + 1] = num(tonumber(rows[i + 1]) * sign)
+  out[#out + 1] = redis.call('HGET', KEYS[2], user) or ''
+end
+return out
+"""
+
+# KEYS: zset, hash, names. ARGV: user, around, sign.
+# Returns {} when unranked, else {rank0, score, total, first_rank0, user, score, name, ...}.
+RANK = """
+local member = redis.call('HGET', KEYS[2], ARGV[1])
+if not member then return {} end
+local rank = redis.call('ZREVRANK', KEYS[1], member)
+if not rank then return {} end
+local sign = tonumber(ARGV[3])
+local function num(x) return string.format('%.17g', x) end
+local around = tonumber(ARGV[2])
+local first = rank - around
+if first < 0 then first = 0 end
+local out = {rank, num(tonumber(redis.call('ZSCORE', KEYS[1], member)) * sign),
+             redis.call('ZCARD', KEYS[1]), first}
+local rows = redis.call('ZREVRANGE', KEYS[1], first, rank + around, 'WITHSCORES')
+for i = 1, #rows, 2 do
+  local user = string.sub(rows[i], 18)
+  out[#out + 1] = user
+  out[#out + 1] = num(tonumber(rows[i + 1]) * sign)
+  out[#out + 1] = redis.call('HGET', KEYS[3], user) or ''
+end
+return out
+"""
+
+# KEYS: flags..., then deferred lists..., then (tmp, live) pairs, then stale keys to delete.
+# ARGV: number of games, number of pairs. Swaps every rebuilt board in at once, lifts the flags
+# and hands back the submissions deferred while the rebuild ran.
+SWAP = """
+local games, pairs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local deferred = {}
+for i = 1, games do
+  local items = redis.call('LRANGE', KEYS[games + i], 0, -1)
+  for _, item in ipairs(items) do deferred[#deferred + 1] = item end
+  redis.call('DEL', KEYS[games + i], KEYS[i])
+end
+local base = 2 * games
+for i = 1, pairs do
+  local tmp, live = KEYS[base + 2 * i - 1], KEYS[base + 2 * i]
+  if redis.call('EXISTS', tmp) == 1 then
+    redis.call('RENAME', tmp, live)
+  else
+    redis.call('DEL', live)
+  end
+end
+for i = base + 2 * pairs + 1, #KEYS do redis.call('DEL', KEYS[i]) end
+return deferred
+"""
+
+
+class Scripts:
+    """The Lua scripts of the boards, loaded once per client and reloaded after SCRIPT FLUSH."""
+
+    SOURCES = {"apply": APPLY, "top": TOP, "rank": RANK, "swap": SWAP}
+
+    def __init__(self) -> None:
+        from hashlib import sha1
+
+        self.sha = {
+            name: sha1(source.encode(), usedforsecurity=False).hexdigest()
+            for name, source in self.SOURCES.items()
+        }
+
+    async def load(self, redis: Redis) -> None:
+        for source in self.SOURCES.values():
+            await redis.script_load(source)
+
+    async def call(self, redis: Redis, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        try:
+            return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
+        except NoScriptError:
+            await self.load(redis)
+            return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
+
+    async def call_many(
+        self, redis: Redis, name: str, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        """Run the script once per call in one pipeline (one round trip for the whole batch)."""
+        for attempt in (1, 2):
+            pipe = redis.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.evalsha(self.sha[name], len(keys), *keys, *args)
+            results = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+                # Nothing ran (every call of the batch needs the same script): load, retry.
+                await self.load(redis)
+                continue
+            break
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return list(results)
+
+
+SCRIPTS = Scripts()
+
+
+@dataclass(frozen=True)
+class GameIndex:
+    """What the index needs to know about a game."""
+
+    id: str
+    sort_order: str
+    operator: str
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.sort_order == "high_first" else -1
+
+    @property
+    def in_global(self) -> bool:
+        return self.sort_order == "high_first"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One history row as the index applies it."""
+
+    id: str
+    user_id: str
+    display_name: str
+    score: int
+    t_us: int
+
+
+def apply_call(game: GameIndex, sub: Submission) -> tuple[list[str], list[Any]]:
+    """Keys and arguments of the APPLY script for one submission."""
+    moment = from_micros(sub.t_us)
+    keys = [NAMES_KEY, rebuild_flag(game.id), deferred_list(game.id)]
+    bases = [board_base(game.id)] + [board_base(game.id, p, moment) for p in PERIODS]
+    bases.append(board_base(GLOBAL))
+    for base in bases:
+        keys += [f"{base}:z", f"{base}:m"]
+    payload = f"{game.id}|{sub.id}|{sub.user_id}|{sub.score}|{sub.t_us}|{sub.display_name}"
+    args: list[Any] = [
+        sub.user_id,
+        sub.display_name,
+        sub.score,
+        tie_of(sub.t_us),
+        game.operator,
+        game.sign,
+        "1" if game.in_global else "0",
+        *(period_expiry(p, moment) for p in PERIODS),
+        payload,
+    ]
+    return keys, args
+
+
+def parse_deferred(item: str) -> tuple[str, Submission]:
+    """(game id, submission) of a submission parked while its game was being rebuilt."""
+    game_id, sub_id, user_id, score, t_us, name = item.split("|", 5)
+    return game_id, Submission(sub_id, user_id, name, int(score), int(t_us))
+
+
+@dataclass(frozen=True)
+class Applied:
+    deferred: bool
+    board_score: int | None = None
+    rank: int | None = None
+    """1-based rank on the all-time board after the submission."""
+    old_rank: int | None = None
+
+
+def parse_applied(result: Any) -> Applied:
+    if result[0] == "deferred":
+        return Applied(deferred=True)
+    old = int(result[3])
+    return Applied(False, int(float(result[1])), int(result[2]) + 1, old + 1 if old >= 0 else None)
+
+
+# ---- the replay: the same merges in Python, for rebuilds and for checking the index ----------
+
+Standing = tuple[int, str]
+"""(score, tie string)."""
+
+
+def merge(operator: str, sign: int, old: Standing | None, score: int, tie: str) -> Standing | None:
+    """The new standing after one submission, or None when it does not change (as in APPLY)."""
+    if old is None:
+        return score, tie
+    old_score, old_tie = old
+    better = score > old_score if sign == 1 else score < old_score
+    if operator == "best":
+        if better or (score == old_score and tie > old_tie):
+            return score, tie
+        return None
+    if operator == "sum":
+        return (old_score + score, min(tie, old_tie)) if score != 0 else None
+    if tie < old_tie or (tie == old_tie and better):
+        return score, tie
+    return None
+
+
+@dataclass
+class Replay:
+    """Boards rebuilt from history rows fed in time order (`feed`), ready to be written."""
+
+    now: datetime
+    boards: dict[str, dict[str, Standing]]
+    signs: dict[str, int]
+    expiries: dict[str, int]
+    names: dict[str, str]
+
+    @classmethod
+    def start(cls, now: datetime | None = None) -> Replay:
+        return cls(now or datetime.now(UTC), {}, {}, {}, {})
+
+    def _board(self, base: str, sign: int, expiry: int = 0) -> dict[str, Standing]:
+        self.signs[base] = sign
+        if expiry:
+            self.expiries[base] = expiry
+        return self.boards.setdefault(base, {})
+
+    def feed(self, game: GameIndex, sub: Submission) -> None:
+        moment = from_micros(sub.t_us)
+        tie = tie_of(sub.t_us)
+        self.names[sub.user_id] = sub.display_name
+        main = self._board(board_base(game.id), game.sign)
+        before = main.get(sub.user_id)
+        changed = merge(game.operator, game.sign, before, sub.score, tie)
+        if changed is not None:
+            main[sub.user_id] = changed
+        for period in PERIODS:
+            expiry = period_expiry(period, moment)
+            if expiry <= self.now.timestamp():
+                continue
+            board = self._board(board_base(game.id, period, moment), game.sign, expiry)
+            new = merge(game.operator, game.sign, board.get(sub.user_id), sub.score, tie)
+            if new is not None:
+                board[sub.user_id] = new
+        if game.in_global and changed is not None:
+            delta = changed[0] - (before[0] if before else 0)
+            if delta != 0:
+                board = self._board(board_base(GLOBAL), 1)
+                total = board.get(sub.user_id, (0, tie))[0] + delta
+                board[sub.user_id] = (total, tie)
+
+    def ranking(self, base: str) -> list[tuple[str, int]]:
+        """(user, score) best first, exactly as Redis orders the board."""
+        sign = self.signs.get(base, 1)
+        rows = sorted(
+            self.boards.get(base, {}).items(),
+            key=lambda item: (item[1][0] * sign, f"{item[1][1]}:{item[0]}"),
+            reverse=True,
+        )
+        return [(user, standing[0]) for user, standing in rows]
+
+    def zset_entries(self, base: str) -> Iterable[tuple[str, float, str]]:
+        """(user, sorted-set score, member) of one board."""
+        sign = self.signs[base]
+        for user, (score, tie) in self.boards[base].items():
+            yield user, score * sign, f"{tie}:{user}"

@@ -1,0 +1,368 @@
+"""Score intake: concurrent submissions of one process are handled in batches.
+
+A batch costs one pipelined Redis round trip for the per-user rate limits, one database
+transaction for the history rows (idempotency keys enforced by a unique constraint) and one
+pipelined round trip applying the rows to the boards. A request is answered only after its
+row is committed, so nothing acknowledged is ever lost; batching only shares the fixed costs
+(group commit). Within a process, batches run one after another in arrival order, so each
+player's submissions reach Redis in the order of their `submitted_at`.
+
+Redis down: the rate limit falls back to counting the user's rows in the database, the rows
+are stored, and the answer says `indexed: false`; `stackyard leaderboard rebuild` repairs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from prometheus_client import Counter
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.kernel import db
+from apps.kernel.errors import DomainError, Invalid, ServiceUnavailable, TooManyRequests
+from apps.leaderboard import boards, services
+from apps.leaderboard.models import Player, Score
+from apps.leaderboard.schemas import ScoreAccepted
+from apps.leaderboard.services import GameSnapshot
+
+MAX_BATCH = 256
+RATE_WINDOW_SECONDS = 60
+
+SUBMITTED = Counter(
+    "stackyard_leaderboard_scores_submitted_total",
+    "Accepted score submissions (replays of an idempotency key not counted)",
+    ["game"],
+)
+
+
+def submissions_per_minute() -> int:
+    """Per-user limit: LEADERBOARD_SUBMISSIONS_PER_MINUTE, default 120."""
+    raw = os.environ.get("LEADERBOARD_SUBMISSIONS_PER_MINUTE", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 120
+
+
+@dataclass
+class Pending:
+    game: GameSnapshot
+    user_id: UUID
+    display_name: str
+    score: int
+    key: str | None
+    t_us: int
+    id: UUID = field(default_factory=uuid.uuid4)
+    future: asyncio.Future[ScoreAccepted] | None = None
+
+    @property
+    def submitted_at(self) -> datetime:
+        return boards.from_micros(self.t_us)
+
+    def accepted(self, *, indexed: bool, applied: boards.Applied | None = None) -> ScoreAccepted:
+        return ScoreAccepted(
+            id=self.id,
+            game=self.game.slug,
+            user_id=self.user_id,
+            score=self.score,
+            submitted_at=self.submitted_at,
+            replayed=False,
+            indexed=indexed,
+            board_score=applied.board_score if applied else None,
+            rank=applied.rank if applied else None,
+        )
+
+
+class LiveNotifier:
+    """Told which games' top changed; the live module pushes them (throttled)."""
+
+    def changed(self, game: GameSnapshot) -> None:  # pragma: no cover - replaced by live
+        return None
+
+
+class Intake:
+    """The batching queue of one event loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.queue: list[Pending] = []
+        self.worker: asyncio.Task[None] | None = None
+        self.notifier: LiveNotifier = LiveNotifier()
+        self.known_names: dict[UUID, str] = {}
+
+    async def submit(self, pending: Pending) -> ScoreAccepted:
+        pending.future = self.loop.create_future()
+        self.queue.append(pending)
+        if self.worker is None:
+            self.worker = self.loop.create_task(self._drain())
+        return await pending.future
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue:
+                batch = self.queue[:MAX_BATCH]
+                del self.queue[:MAX_BATCH]
+                try:
+                    await self._process(batch)
+                except BaseException as exc:  # every waiter gets an answer, whatever happened
+                    for item in batch:
+                        if item.future is not None and not item.future.done():
+                            item.future.set_exception(_as_domain_error(exc))
+                    if not isinstance(exc, Exception):
+                        raise
+        finally:
+            self.worker = None
+
+    async def _process(self, batch: list[Pending]) -> None:
+        redis = services.index_redis()
+        try:
+            counts = await _rate_counts_redis(redis, batch)
+        except (RedisError, OSError):
+            counts = await _rate_counts_db(batch)
+        limit = submissions_per_minute()
+        allowed: list[Pending] = []
+        retry_after = RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
+        for item, count in zip(batch, counts, strict=True):
+            if count > limit:
+                _fail(
+                    item,
+                    TooManyRequests(
+                        f"At most {limit} score submissions per minute", retry_after=retry_after
+                    ),
+                )
+            else:
+                allowed.append(item)
+        if not allowed:
+            return
+        inserted, replays = await self._store(allowed)
+        fresh = [item for item in allowed if item.id in inserted]
+        applied = await _apply(redis, fresh) if fresh else {}
+        for item in fresh:
+            SUBMITTED.labels(item.game.slug).inc()
+            outcome = applied.get(item.id)
+            if outcome is not None and _touches_top(outcome):
+                self.notifier.changed(item.game)
+            _done(item, item.accepted(indexed=outcome is not None, applied=outcome))
+        for item in allowed:
+            if item.id not in inserted:
+                original = replays.get((item.game.id, item.user_id, item.key))
+                if original is None:
+                    _fail(item, ServiceUnavailable("The submission could not be stored; retry"))
+                else:
+                    _done(item, original)
+
+    async def _store(
+        self, items: Sequence[Pending]
+    ) -> tuple[set[UUID], dict[tuple[UUID, UUID, str | None], ScoreAccepted]]:
+        """Insert the rows in one transaction; replays of a key return the original row."""
+        now = datetime.now(UTC)
+        try:
+            async with db.session() as session:
+                await self._upsert_players(session, items, now)
+                table = Score.__table__
+                insert = _insert_for(session)(table)
+                statement = insert.on_conflict_do_nothing(
+                    index_elements=["game_id", "user_id", "idempotency_key"]
+                ).returning(table.c.id)
+                result = await session.execute(
+                    statement,
+                    [
+                        {
+                            "id": item.id,
+                            "game_id": item.game.id,
+                            "user_id": item.user_id,
+                            "score": item.score,
+                            "submitted_at": item.submitted_at,
+                            "idempotency_key": item.key,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for item in items
+                    ],
+                )
+                inserted = set(result.scalars())
+                replays = await _originals(session, [i for i in items if i.id not in inserted])
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise ServiceUnavailable(
+                f"The score store is unavailable ({type(exc).__name__}); nothing was stored"
+            ) from exc
+        return inserted, replays
+
+    async def _upsert_players(
+        self, session: AsyncSession, items: Sequence[Pending], now: datetime
+    ) -> None:
+        changed = {
+            item.user_id: item.display_name
+            for item in items
+            if self.known_names.get(item.user_id) != item.display_name
+        }
+        if not changed:
+            return
+        table = Player.__table__
+        insert = _insert_for(session)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"display_name": insert.excluded.display_name, "updated_at": now},
+        )
+        await session.execute(
+            statement,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": user_id,
+                    "display_name": name,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for user_id, name in sorted(changed.items())
+            ],
+        )
+        self.known_names.update(changed)
+
+
+LIVE_TOP = 10
+
+
+def _touches_top(outcome: boards.Applied) -> bool:
+    """Whether the submission entered, moved inside or left the live top."""
+    ranks = [r for r in (outcome.rank, outcome.old_rank) if r is not None]
+    return any(r <= LIVE_TOP for r in ranks)
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def _originals(
+    session: AsyncSession, items: Sequence[Pending]
+) -> dict[tuple[UUID, UUID, str | None], ScoreAccepted]:
+    found: dict[tuple[UUID, UUID, str | None], ScoreAccepted] = {}
+    for item in items:
+        row = await session.scalar(
+            select(Score).where(
+                Score.game_id == item.game.id,
+                Score.user_id == item.user_id,
+                Score.idempotency_key == item.key,
+            )
+        )
+        if row is not None:
+            found[(item.game.id, item.user_id, item.key)] = ScoreAccepted(
+                id=row.id,
+                game=item.game.slug,
+                user_id=row.user_id,
+                score=row.score,
+                submitted_at=row.submitted_at,
+                replayed=True,
+                indexed=True,
+            )
+    return found
+
+
+async def _rate_counts_redis(redis: Any, batch: Sequence[Pending]) -> list[int]:
+    window = int(time.time()) // RATE_WINDOW_SECONDS
+    pipe = redis.pipeline(transaction=False)
+    for item in batch:
+        key = f"lb:rl:{item.user_id}:{window}"
+        pipe.incr(key)
+        pipe.expire(key, RATE_WINDOW_SECONDS * 2)
+    results = await pipe.execute()
+    return [int(count) for count in results[0::2]]
+
+
+async def _rate_counts_db(batch: Sequence[Pending]) -> list[int]:
+    """Without Redis: the user's rows of the last minute, plus their earlier items in this batch."""
+    since = datetime.now(UTC).timestamp() - RATE_WINDOW_SECONDS
+    users = {item.user_id for item in batch}
+    async with db.session() as session:
+        rows = await session.execute(
+            select(Score.user_id, func.count())
+            .where(
+                Score.user_id.in_(users),
+                Score.submitted_at >= boards.from_micros(int(since * 1_000_000)),
+            )
+            .group_by(Score.user_id)
+        )
+        stored = {user_id: int(count) for user_id, count in rows}
+    counts: list[int] = []
+    seen: dict[UUID, int] = {}
+    for item in batch:
+        seen[item.user_id] = seen.get(item.user_id, 0) + 1
+        counts.append(stored.get(item.user_id, 0) + seen[item.user_id])
+    return counts
+
+
+async def _apply(redis: Any, items: Sequence[Pending]) -> dict[UUID, boards.Applied]:
+    calls = [
+        boards.apply_call(
+            item.game.index,
+            boards.Submission(
+                item.id.hex, str(item.user_id), item.display_name, item.score, item.t_us
+            ),
+        )
+        for item in items
+    ]
+    try:
+        results = await boards.SCRIPTS.call_many(redis, "apply", calls)
+    except (RedisError, OSError):
+        return {}
+    return {
+        item.id: boards.parse_applied(result) for item, result in zip(items, results, strict=True)
+    }
+
+
+def _done(item: Pending, answer: ScoreAccepted) -> None:
+    if item.future is not None and not item.future.done():
+        item.future.set_result(answer)
+
+
+def _fail(item: Pending, error: Exception) -> None:
+    if item.future is not None and not item.future.done():
+        item.future.set_exception(error)
+
+
+def _as_domain_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, DomainError) or not isinstance(exc, Exception):
+        return exc
+    return ServiceUnavailable(f"The submission could not be processed ({type(exc).__name__})")
+
+
+_intakes: dict[int, Intake] = {}
+
+
+def intake() -> Intake:
+    """The intake of the running event loop."""
+    loop = asyncio.get_running_loop()
+    found = _intakes.get(id(loop))
+    if found is None or found.loop is not loop:
+        found = _intakes[id(loop)] = Intake()
+    return found
+
+
+def now_micros() -> int:
+    return time.time_ns() // 1000
+
+
+async def submit_score(
+    game: GameSnapshot,
+    user_id: UUID,
+    display_name: str,
+    score: int,
+    idempotency_key: str | None,
+) -> ScoreAccepted:
+    """Store one score in the history and apply it to the boards (batched with its neighbours)."""
+    if game.max_score is not None and score > game.max_score:
+        raise Invalid(
+            "score", f"{score} is above this game's plausible maximum of {game.max_score}"
+        )
+    name = (display_name or "")[:100]
+    pending = Pending(game, user_id, name, score, idempotency_key, now_micros())
+    return await intake().submit(pending)
