@@ -44,9 +44,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Naive datetimes from clients are taken as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def as_utc(moment: datetime, *, field: str = "published_at") -> datetime:
+    """The moment in UTC (naive ones are taken as UTC); Invalid naming `field` if out of range."""
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Invalid(field, "The date is out of range") from None
 
 
 def slug_base(title: str) -> str:
@@ -173,13 +176,22 @@ class BlogService:
                 conditions.append(Article.author_id == viewer.id)
         if query.author_id is not None:
             conditions.append(Article.author_id == query.author_id)
-        after, before = query.published_after, query.published_before
-        if after is not None and before is not None and as_utc(after) >= as_utc(before):
+        after = (
+            as_utc(query.published_after, field="published_after")
+            if query.published_after
+            else None
+        )
+        before = (
+            as_utc(query.published_before, field="published_before")
+            if query.published_before
+            else None
+        )
+        if after is not None and before is not None and after >= before:
             raise Invalid("published_before", "published_before must be later than published_after")
         if after is not None:
-            conditions.append(Article.published_at >= as_utc(after))
+            conditions.append(Article.published_at >= after)
         if before is not None:
-            conditions.append(Article.published_at < as_utc(before))
+            conditions.append(Article.published_at < before)
         if query.tags:
             names = normalise_tags(query.tags, field="tag")
             conditions.append(self._tag_condition(names, query.match_all))

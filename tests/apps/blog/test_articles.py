@@ -118,6 +118,7 @@ def test_writing_needs_sign_in(client):
         ({"title": "ok", "tags": ["x" * 51]}, "tags"),
         ({"title": "ok", "status": "archived"}, "status"),
         ({"title": "ok", "published_at": "yesterday"}, "published_at"),
+        ({"title": "ok", "published_at": "0001-01-01T00:00:00+01:00"}, "published_at"),
     ],
 )
 def test_bad_article_body_is_a_4xx_naming_the_field(client, user, body, field):
@@ -330,6 +331,7 @@ def test_published_date_filters(client, user):
     [
         ({"published_after": "not-a-date"}, "published_after"),
         ({"published_before": "2001-13-01"}, "published_before"),
+        ({"published_before": "9999-12-31T23:59:59-01:00"}, "published_before"),
         ({"published_after": "2002-01-01", "published_before": "2001-01-01"}, "published_before"),
         ({"sort": "popularity"}, "sort"),
         ({"sort": "-body"}, "sort"),
