@@ -82,7 +82,7 @@ class Data(pulumi.ComponentResource):
             opts=child,
         )
         self.database_secret_arn = self.database.master_user_secrets.apply(
-            lambda secrets: secrets[0].secret_arn if secrets else ""
+            lambda secrets: (secrets[0].secret_arn or "") if secrets else ""
         )
         cache_subnets = aws.elasticache.SubnetGroup(
             f"{name}-redis-subnets",

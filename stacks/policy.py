@@ -95,8 +95,8 @@ def open_stores(sim: Simulation) -> list[str]:
             if cidrs:
                 problems.append(f"{what}: inline ingress from {sorted(cidrs)}")
     for rule in sim.of_type(INGRESS_RULE) + sim.of_type(LEGACY_RULE):
-        group_id = rule.inputs.get("securityGroupId")
-        if group_id not in guarded or rule.inputs.get("type", "ingress") != "ingress":
+        rule_group = str(rule.inputs.get("securityGroupId"))
+        if rule_group not in guarded or rule.inputs.get("type", "ingress") != "ingress":
             continue
         cidrs = {
             rule.inputs.get("cidrIpv4"),
@@ -107,12 +107,12 @@ def open_stores(sim: Simulation) -> list[str]:
             "sourceSecurityGroupId"
         )
         if cidrs & WORLD:
-            problems.append(f"{guarded[group_id]} open to the world by {rule.name}")
+            problems.append(f"{guarded[rule_group]} open to the world by {rule.name}")
         elif cidrs:
-            problems.append(f"{guarded[group_id]} open to {sorted(cidrs)} by {rule.name}")
+            problems.append(f"{guarded[rule_group]} open to {sorted(cidrs)} by {rule.name}")
         elif source not in allowed:
             problems.append(
-                f"{guarded[group_id]} reachable from a non app/worker group ({rule.name})"
+                f"{guarded[rule_group]} reachable from a non app/worker group ({rule.name})"
             )
     for resource in sim.of_type(RDS):
         if resource.inputs.get("publiclyAccessible"):

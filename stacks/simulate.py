@@ -221,7 +221,7 @@ def run(env: str, overrides: dict[str, Any] | None = None) -> Simulation:
     def body() -> Any:
         program.main()
         stack = get_root_resource()
-        exported = dict(stack.outputs) if stack is not None else {}
+        exported = dict(getattr(stack, "outputs", {}) or {})
 
         async def resolve() -> None:
             for key, value in exported.items():

@@ -81,7 +81,8 @@ class Topology:
             : cfg.availability_zones
         ]
         cidrs = subnet_cidrs(cfg.vpc_cidr, len(zones))
-        self.public, self.private = [], []
+        self.public: list[str] = []
+        self.private: list[str] = []
         for index, zone in enumerate(zones):
             for tier, cidr, bucket in (
                 ("public", cidrs[index], self.public),

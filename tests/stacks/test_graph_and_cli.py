@@ -63,9 +63,10 @@ def test_dot_draws_the_tree_when_graphviz_is_installed(simulations):
 
 
 def test_infra_is_a_cli_only_app():
-    from apps import gateway
+    import importlib
 
-    assert "infra" not in gateway.available_apps()
+    # No `router`: gateway.available_apps() skips it, `stackyard infra ...` mounts its `cli`.
+    assert not hasattr(importlib.import_module("apps.infra"), "router")
     result = runner.invoke(app, ["infra", "--help"])
     assert result.exit_code == 0
     for command in ("graph", "check", "smoke"):
@@ -93,3 +94,21 @@ def test_user_data_carries_the_node_identity_and_no_secret():
     assert "STACKYARD_APPS=identity" in script
     assert "STACKYARD_ROLE=app" in script
     assert "redis" not in script.lower() and "password" not in script.lower()
+
+
+def test_cli_check_exits_1_and_names_each_violation(simulations, monkeypatch):
+    import copy
+
+    import stacks.simulate
+
+    broken = copy.deepcopy(simulations["dev"])
+    group = next(r for r in broken.resources if r.type == "aws:lb/targetGroup:TargetGroup")
+    group.inputs["healthCheck"]["path"] = "/"
+    monkeypatch.setattr(stacks.simulate, "simulate_in_subprocess", lambda env: broken)
+    result = runner.invoke(app, ["infra", "check", "dev"])
+    assert result.exit_code == 1
+    assert "violation: target group fleet-main checks '/'" in result.output
+    monkeypatch.setattr(stacks.simulate, "simulate_in_subprocess", lambda env: simulations["dev"])
+    result = runner.invoke(app, ["infra", "check", "dev"])
+    assert result.exit_code == 0
+    assert "every policy holds" in result.output
