@@ -7,6 +7,7 @@ The templates take plain dicts (documented at the top of each file), so the pyin
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ def nginx_context(
     folder: Path,
     user: str = "",
     daemon: bool = False,
+    purge_module: bool = False,
 ) -> dict[str, Any]:
     """The nginx template's context for one edge whose files all live under `folder`."""
     keys_zone_mb = max(1, edge.cache_size_bytes // (8 * 1024 * 1024))  # ~8000 keys per MB
@@ -59,7 +61,8 @@ def nginx_context(
             "access_log": str(folder / "access.log"),
             "error_log": str(folder / "error.log"),
         },
-        "modules": [str(PURGE_MODULE)] if PURGE_MODULE.exists() else [],
+        "modules": [str(PURGE_MODULE)] if purge_module else [],
+        "purge_module": purge_module,
         "user": user,
         "daemon": daemon,
     }
@@ -85,6 +88,12 @@ def haproxy_context(
         "paths": {"pid": str(pid)},
         "daemon": daemon,
     }
+
+
+def cache_file(cache_dir: Path, key: str) -> Path:
+    """Where nginx keeps the entry for `key` under `levels=1:2` (what file purging deletes)."""
+    digest = hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
+    return cache_dir / digest[-1] / digest[-3:-1] / digest
 
 
 def nginx_config(context: dict[str, Any]) -> str:

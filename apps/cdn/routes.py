@@ -53,19 +53,20 @@ class AdminController(Controller):
         data = await request.body()
         content_type = request.headers.get("Content-Type", "")
         obj = services.store_object(object_id, data, content_type, get_storage())
-        edges = get_origin_settings().edges
-        return _read(obj, await services.purge_edges([obj.path], edges))
+        edges = get_origin_settings()
+        return _read(obj, await services.purge_edges([obj.path], edges.edges, edges.edge_caches))
 
     @delete("/objects/{object_id:str}", operation_id="CdnDeleteObject", status_code=200)
     async def delete_object(self, object_id: str) -> PurgeResult:
         """Remove an upload (a catalogue id falls back to its generated object) and purge it."""
         services.delete_upload(object_id, get_storage())
         path = services.ORIGIN_PREFIX + object_id
-        return await services.purge_edges([path], get_origin_settings().edges)
+        settings = get_origin_settings()
+        return await services.purge_edges([path], settings.edges, settings.edge_caches)
 
     @post("/purge", operation_id="CdnPurge", status_code=200)
     async def purge(self, data: PurgeRequest) -> PurgeResult:
         """Purge one path, or every known object path under a prefix, from every edge."""
         settings = get_origin_settings()
         paths = services.purge_paths(data.path, data.prefix, get_storage(), settings)
-        return await services.purge_edges(paths, settings.edges)
+        return await services.purge_edges(paths, settings.edges, settings.edge_caches)

@@ -1,8 +1,9 @@
 """The origin's domain: find an object (upload or generated), revalidate, store, purge edges.
 
 Uploads live in kernel storage under `cdn/objects/<id>` and shadow the generated catalogue
-object of the same id. Purging sends `PURGE <path>` to every edge (Debian's
-ngx_cache_purge 2.3 has no wildcard, so a prefix is expanded to the known object paths).
+object of the same id. Purging removes the path from every edge: by deleting the entry's cache
+file on local edges, or `PURGE <path>` where ngx_cache_purge runs. Neither has a wildcard
+(Debian ships ngx_cache_purge 2.3), so a prefix is expanded to the known object paths.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 
 import httpx
 
 from apps.cdn import catalogue
+from apps.cdn.render import cache_file
 from apps.cdn.schemas import EdgePurge, PurgeResult
 from apps.cdn.settings import OriginSettings
 from apps.kernel.errors import Invalid, NotFound
@@ -153,12 +156,30 @@ def known_paths(store: BlobStore, settings: OriginSettings) -> list[str]:
     return [ORIGIN_PREFIX + object_id for object_id in ids]
 
 
-async def purge_edges(paths: Iterable[str], edges: Mapping[str, str]) -> PurgeResult:
-    """Send PURGE for every path to every edge, a bounded number at a time."""
+def purge_file(cache_dir: Path, edge: str, path: str) -> EdgePurge:
+    """Delete the entry's cache file; nginx answers the next request for it as a MISS."""
+    try:
+        cache_file(cache_dir, path).unlink()
+    except FileNotFoundError:
+        return EdgePurge(edge, path, "not-cached")
+    except OSError as exc:
+        return EdgePurge(edge, path, f"error: {exc.strerror}")
+    return EdgePurge(edge, path, "purged")
+
+
+async def purge_edges(
+    paths: Iterable[str], edges: Mapping[str, str], caches: Mapping[str, str] | None = None
+) -> PurgeResult:
+    """Purge every path from every edge: by file where the edge's cache dir is known (local
+    edges), else with `PURGE <path>` (edges running ngx_cache_purge), a bounded number at once.
+    """
     paths = list(paths)
+    caches = caches or {}
     limit = asyncio.Semaphore(PURGE_CONCURRENCY)
 
     async def one(client: httpx.AsyncClient, edge: str, url: str, path: str) -> EdgePurge:
+        if edge in caches:
+            return purge_file(Path(caches[edge]), edge, path)
         async with limit:
             try:
                 answer = await client.request("PURGE", url + path)
