@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from redis.asyncio import Redis
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.kernel.errors import Conflict, Invalid, NotFound
 from apps.reviews import leaderboard
 from apps.reviews.models import PENDING, Restaurant, Review
-from apps.reviews.sentiment import LABELS, analyse
+from apps.reviews.sentiment import LABELS, Sentiment, analyse
 
 PRIOR_MEAN = 0.0
 """The score a restaurant is assumed to have before its reviews say otherwise (neutral)."""
@@ -236,6 +237,15 @@ async def all_standings(session: AsyncSession) -> AsyncIterator[Standing]:
         yield _standing(restaurant, grouped.get(restaurant.id, []))
 
 
+def _sentiment_values(result: Sentiment) -> dict[str, Any]:
+    """The columns an analysis sets; `updated_at` stays the user's (analysing is not editing)."""
+    return {
+        "sentiment_label": result.label,
+        "sentiment_compound": result.compound,
+        "updated_at": Review.updated_at,
+    }
+
+
 async def record_sentiment(review_id: UUID, redis: Redis, sessions: SessionFactory) -> str:
     """Analyse a review's current text, store the result and refresh the restaurant's ranking.
 
@@ -256,11 +266,8 @@ async def record_sentiment(review_id: UUID, redis: Redis, sessions: SessionFacto
             if text is not None:
                 result = analyse(text)
                 label = result.label
-                # A Core UPDATE: the analysis is not an edit, so `updated_at` stays the user's.
                 await session.execute(
-                    update(Review)
-                    .where(Review.id == review_id)
-                    .values(sentiment_label=result.label, sentiment_compound=result.compound)
+                    update(Review).where(Review.id == review_id).values(**_sentiment_values(result))
                 )
         async with sessions() as session:
             restaurant = await session.get(Restaurant, restaurant_id)
@@ -277,7 +284,7 @@ async def analyse_pending(session: AsyncSession) -> int:
         await session.execute(
             update(Review)
             .where(Review.id == review.id, Review.text == review.text)
-            .values(sentiment_label=result.label, sentiment_compound=result.compound)
+            .values(**_sentiment_values(result))
         )
     await session.flush()
     return len(reviews)
