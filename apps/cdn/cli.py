@@ -167,3 +167,41 @@ def _print_figures(figures: dict[str, Any], as_json: bool) -> None:
         return
     for key, value in figures.items():
         typer.echo(f"{key}: {value}")
+
+
+@cli.command()
+def simulate(
+    policy: str = typer.Option("lru", "--policy", help="lru|lfu|ttl|gdsf|nginx"),
+    edges: int = typer.Option(8, "--edges", min=1, max=256),
+    lb: str = typer.Option("uri-consistent", "--lb", help="uri-consistent|roundrobin|leastconn"),
+    requests: str = typer.Option("1e6", "--requests", help="1000000 or 1e6"),
+    objects: int = typer.Option(100_000, "--objects", min=1, max=10_000_000),
+    cache_size: str = typer.Option("64m", "--cache-size", help="Each edge's capacity."),
+    alpha: float = typer.Option(0.9, "--alpha", min=0.0, max=3.0, help="Zipf exponent."),
+    duration: float = typer.Option(86_400.0, "--duration", min=1.0, help="Trace seconds."),
+    seed: int = typer.Option(0, "--seed", min=0),
+    as_json: bool = typer.Option(False, "--json"),
+    compare: Path | None = typer.Option(
+        None, "--compare", help="Also run every policy x LB and write this PNG."
+    ),
+) -> None:
+    """Simulate the CDN over a synthetic trace; prints `key: value` figures (or --json)."""
+    from apps.cdn import simulate as sim
+    from apps.cdn.config import POLICIES
+
+    if policy not in POLICIES or policy == "s3fifo":
+        choices = "lru, lfu, ttl, gdsf, nginx"
+        raise typer.BadParameter(f"choose from {choices}", param_hint="--policy")
+    count = parse_count(requests)
+    config = build_config(None, edges, lb, objects, cache_size, 600, 1.0, seed)
+    workload = sim.make_workload(count, config, alpha=alpha, duration_s=duration, seed=seed)
+    result = sim.simulate(workload, config, policy=policy)
+    figures: dict[str, Any] = {"policy": policy, "lb": lb, "edges": edges}
+    figures |= result.figures(workload)
+    _print_figures(figures, as_json)
+    if compare is not None:
+        from apps.cdn.report import compare_png
+
+        rows = sim.compare(workload, config)
+        compare_png(rows, compare, f"{count:,} requests, {edges} edges, alpha {alpha}")
+        err.print(f"comparison: {compare}", highlight=False)
