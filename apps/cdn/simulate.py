@@ -33,6 +33,7 @@ NGINX_HEADER_BYTES = 600
 EDGE_SERVICE_MS = 0.3
 ORIGIN_SERVICE_MS = 2.0
 DAY_S = 86_400.0
+MANAGER_PERIOD_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,10 @@ class LruCache:
     block: int = 1
     header: int = 0
     inactive_s: float = math.inf
+    manager_next: float | None = None
+    """nginx: eviction is lazy, by the cache manager, which wakes every MANAGER_PERIOD_S
+    (its wait is capped at 10 s) and then removes LRU entries until under max_size; None:
+    evict on insertion."""
     entries: OrderedDict[int, tuple[int, float, float]] = field(default_factory=OrderedDict)
     """key -> (charged bytes, stored at, last access)"""
     used: int = 0
@@ -158,7 +163,20 @@ class LruCache:
     def charge(self, size: int) -> int:
         return -(-(size + self.header) // self.block) * self.block
 
+    def _manager(self, now: float) -> None:
+        assert self.manager_next is not None
+        while self.manager_next <= now:
+            wake = self.manager_next
+            for key in [k for k, e in self.entries.items() if wake - e[2] > self.inactive_s]:
+                self.used -= self.entries.pop(key)[0]
+            while self.entries and self.used >= self.capacity:
+                _, (old, _, _) = self.entries.popitem(last=False)
+                self.used -= old
+            self.manager_next = wake + MANAGER_PERIOD_S
+
     def request(self, key: int, size: int, now: float, max_age: float) -> bool:
+        if self.manager_next is not None:
+            self._manager(now)
         entry = self.entries.get(key)
         if entry is not None:
             charged, stored, last = entry
@@ -171,7 +189,7 @@ class LruCache:
         charged = self.charge(size)
         if charged > self.capacity:
             return False
-        while self.used + charged > self.capacity:
+        while self.manager_next is None and self.used + charged > self.capacity:
             _, (old, _, _) = self.entries.popitem(last=False)
             self.used -= old
         self.entries[key] = (charged, now, now)
@@ -236,11 +254,14 @@ class HeapCache:
         return False
 
 
-def make_cache(policy: str, capacity: int, inactive_s: float) -> Cache:
+def make_cache(
+    policy: str, capacity: int, inactive_s: float, manager_start: float | None = None
+) -> Cache:
     if policy == "lru":
         return LruCache(capacity)
     if policy == "nginx":
-        return LruCache(capacity, NGINX_BLOCK, NGINX_HEADER_BYTES, inactive_s)
+        first = (manager_start or 0.0) + MANAGER_PERIOD_S
+        return LruCache(capacity, NGINX_BLOCK, NGINX_HEADER_BYTES, inactive_s, first)
     if policy in {"lfu", "ttl", "gdsf"}:
         return HeapCache(capacity, policy)
     raise ValueError(f"unknown policy {policy!r}")
@@ -330,17 +351,21 @@ def simulate(
     edges: npt.NDArray[np.int64] | None = None,
     belady: bool = True,
     seed: int = 0,
+    manager_starts: Sequence[float] | None = None,
 ) -> SimulationResult:
     """Run the trace through the CDN. `policy`/`lb` override the config; `edges` fixes the
-    edge of every request (to replay exactly what a real front did)."""
+    edge of every request (to replay exactly what a real front did); `manager_starts` is when
+    each nginx edge's cache manager started (its wake-ups are every 10 s from there)."""
     started = time.perf_counter()
     lb = lb or config.lb
     assigned = edges if edges is not None else assign_edges(workload, config, lb)
+    starts = manager_starts or [float(workload.times[0]) if len(workload) else 0.0] * len(
+        config.edges
+    )
     caches = [
-        make_cache(policy or edge.policy if (policy or edge.policy) != "nginx" else "nginx",
-                   edge.cache_size_bytes, edge.inactive_s)
-        for edge in config.edges
-    ]  # fmt: skip
+        make_cache(policy or edge.policy, edge.cache_size_bytes, edge.inactive_s, starts[e])
+        for e, edge in enumerate(config.edges)
+    ]
     hits = np.zeros(len(workload), dtype=np.bool_)
     keys, sizes = workload.objects.tolist(), workload.sizes.tolist()
     times, ages, where = workload.times.tolist(), workload.max_ages.tolist(), assigned.tolist()

@@ -89,3 +89,21 @@ def admin_token() -> str:
         extras={"email": "cdn-admin@example.com", "name": "CDN admin", "role": "admin"},
     )
     return token.encode(os.environ["JWT_SECRET"], "HS256")
+
+
+def cache_manager_started(master_pid: int) -> float:
+    """Epoch seconds at which the nginx master's cache manager process started (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    boot = next(
+        float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+        if line.startswith("btime")
+    )  # fmt: skip
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid and b"cache manager" in cmdline:
+            return boot + int(fields[19]) / ticks
+    raise AssertionError(f"nginx {master_pid} has no cache manager process")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
-from tests.apps.cdn.conftest import RunningCdn, admin_token
+from tests.apps.cdn.conftest import RunningCdn, admin_token, cache_manager_started
 
 pytestmark = pytest.mark.slow
 OBJ = "/cdn/origin/objects/{}"
@@ -95,6 +98,51 @@ def test_origin_answers_304_to_a_revalidation(cdn: RunningCdn) -> None:
     first = httpx.get(cdn.origin + OBJ.format(14))
     again = httpx.get(cdn.origin + OBJ.format(14), headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.content == b""
+
+
+def test_simulator_hit_ratio_is_within_5_points_of_the_nginx_edges(cdn: RunningCdn) -> None:
+    """Same trace, same edge per request, catalogue over 3x the total edge cache."""
+    from apps.cdn.catalogue import catalogue_table
+    from apps.cdn.config import parse_config
+    from apps.cdn.simulate import assign_edges, make_workload, simulate
+    from apps.cdn.stats import EdgeStats, read_lines
+
+    state = cdn.state()
+    config = parse_config(state.config)
+    assert catalogue_table(config.objects).sizes.sum() >= 3 * config.total_cache_bytes
+    purge = httpx.post(
+        f"{cdn.origin}/cdn/purge",
+        json={"prefix": "/cdn/origin/objects/"},
+        headers={"Authorization": f"Bearer {admin_token()}"},
+        timeout=30,
+    )
+    assert purge.status_code == 200, purge.text
+    workload = make_workload(1200, config, alpha=0.8, duration_s=60, seed=7)
+    edges = assign_edges(workload, config, "uri-consistent")
+    logs = [Path(edge.folder) / "access.log" for edge in state.edges]
+    offsets = [read_lines(log)[1] for log in logs]
+    with httpx.Client(timeout=10) as client:
+        for object_id, edge in zip(workload.objects.tolist(), edges.tolist(), strict=True):
+            url = state.edges[edge].url + OBJ.format(object_id)
+            assert client.get(url).status_code == 200
+    time.sleep(0.3)
+    real = EdgeStats()
+    for log, offset in zip(logs, offsets, strict=True):
+        for line in read_lines(log, offset)[0]:
+            real.add(line)
+    assert real.requests == len(workload)
+    # Replay on the edges' own clock: nginx's cache manager evicts every 10 s from its start.
+    stamps = sorted(line.time for log, offset in zip(logs, offsets, strict=True)
+                    for line in read_lines(log, offset)[0])  # fmt: skip
+    replay = dataclasses.replace(workload, times=np.asarray(stamps))
+    starts = [cache_manager_started(edge.pid) for edge in state.edges]
+    simulated = simulate(
+        replay, config, policy="nginx", edges=edges, belady=False, manager_starts=starts
+    )
+    sim_ratio = float(simulated.hits.mean())
+    print(f"nginx edges hit ratio {real.hit_ratio:.3f}, simulator {sim_ratio:.3f}")
+    assert 0.2 < real.hit_ratio < 0.95  # eviction really happened, and caching really worked
+    assert abs(real.hit_ratio - sim_ratio) <= 0.05
 
 
 def test_a_killed_edge_is_taken_out_without_failed_client_requests(cdn: RunningCdn) -> None:
