@@ -22,7 +22,10 @@ def test_live_socket_sends_the_top_then_each_change(
         first = json.loads(socket.receive_text())
         assert first["type"] == "top" and [r["score"] for r in first["items"]] == [10]
         submit(client, other_user, slug, 20)
+        # The first score's own push may still be on its way (pushes trail by up to 100 ms).
         pushed = json.loads(socket.receive_text(timeout=5))
+        if len(pushed["items"]) == 1:
+            pushed = json.loads(socket.receive_text(timeout=5))
         assert [(r["user_id"], r["score"]) for r in pushed["items"]] == [
             (other_user.id, 20),
             (user.id, 10),
