@@ -18,6 +18,7 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
+from apps.reviews.models import PENDING
 from apps.reviews.schemas import LabelCounts, LeaderboardEntry
 from apps.reviews.sentiment import LABELS
 
@@ -28,6 +29,7 @@ BOARD = "reviews:board"
 CITY_BOARD_PREFIX = "reviews:board:city:"
 CARD_PREFIX = "reviews:restaurant:"
 LOCK_PREFIX = "reviews:lock:"
+COUNTED = (*LABELS, PENDING)
 REBUILD_BATCH = 500
 
 
@@ -50,7 +52,7 @@ def _card(standing: Standing) -> dict[str, str]:
         "city_key": standing.city_key,
         "reviews": str(standing.analysed),
     }
-    card.update({label: str(standing.label_counts.get(label, 0)) for label in LABELS})
+    card.update({label: str(standing.label_counts.get(label, 0)) for label in COUNTED})
     return card
 
 
@@ -96,7 +98,7 @@ async def top(redis: Redis, *, limit: int, city_key: str | None = None) -> list[
                 city=card.get("city", ""),
                 score=round(float(score), 6),
                 reviews=int(card.get("reviews", 0)),
-                label_counts=LabelCounts(**{label: int(card.get(label, 0)) for label in LABELS}),
+                label_counts=LabelCounts(**{label: int(card.get(label, 0)) for label in COUNTED}),
             )
         )
     return entries

@@ -39,6 +39,7 @@ from apps.reviews.schemas import (
     SentimentRead,
 )
 from apps.reviews.services import (
+    CITY_KEY_LENGTH,
     RestaurantService,
     ReviewService,
     all_standings,
@@ -225,7 +226,7 @@ async def show_leaderboard(
     ),
 ) -> Leaderboard:
     """The best restaurants by Bayesian sentiment score, read from Redis alone."""
-    city_key = fold(city) if city else ""
+    city_key = fold(city)[:CITY_KEY_LENGTH] if city else ""
     try:
         items = await leaderboard.top(get_redis(), limit=limit, city_key=city_key or None)
     except RedisError:

@@ -28,6 +28,9 @@ PRIOR_WEIGHT = 5.0
 """How many reviews' worth of weight the prior carries: one glowing review moves the score
 to about a sixth of its compound, a hundred good ones to nearly their mean."""
 
+NAME_KEY_LENGTH = 200
+CITY_KEY_LENGTH = 100
+
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
@@ -91,7 +94,8 @@ class RestaurantService:
             raise Invalid("name", "name must not be blank")
         if not city:
             raise Invalid("city", "city must not be blank")
-        name_key, city_key = fold(name), fold(city)
+        # Case folding can lengthen text ("ß" -> "ss"): keys keep to their columns' lengths.
+        name_key, city_key = fold(name)[:NAME_KEY_LENGTH], fold(city)[:CITY_KEY_LENGTH]
         taken = await self.session.scalar(
             select(Restaurant.id).where(
                 Restaurant.name_key == name_key, Restaurant.city_key == city_key
@@ -121,7 +125,7 @@ class RestaurantService:
             pattern = f"%{_escape_like(fold(q))}%"
             query = query.where(Restaurant.name_key.like(pattern, escape="\\"))
         if city and fold(city):
-            query = query.where(Restaurant.city_key == fold(city))
+            query = query.where(Restaurant.city_key == fold(city)[:CITY_KEY_LENGTH])
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
         rows = await self.session.scalars(
             query.order_by(Restaurant.name_key, Restaurant.city_key, Restaurant.id)

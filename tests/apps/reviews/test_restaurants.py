@@ -88,3 +88,11 @@ def test_unknown_restaurant_is_404(client):
     assert response.status_code == 404
     assert response.json()["field"] == "restaurant_id"
     assert client.get(f"{RESTAURANTS}/not-a-uuid").status_code == 404
+
+
+def test_names_that_grow_when_case_folded_still_fit(client, admin):
+    body = {"name": "\u00df" * 200, "city": "Stra\u00dfe " + unique_city()[:80]}
+    response = client.post(RESTAURANTS, json=body, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    found = client.get(RESTAURANTS, params={"q": "ss" * 10, "city": body["city"].upper()}).json()
+    assert [r["id"] for r in found["items"]] == [response.json()["id"]]
