@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import segno
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import Provide
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware
 from litestar.params import Parameter
 from litestar.plugins.prometheus import PrometheusMiddleware
+from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,8 +133,13 @@ _GONE = REDIRECTS.labels("gone")
 
 
 def _is_generic_per_request_middleware(middleware: Any) -> bool:
-    return middleware is request_log_middleware or (
-        getattr(middleware, "middleware", None) is PrometheusMiddleware
+    """The kernel's access log and Prometheus middleware, and authentication (the redirect
+    is public and opts out of it anyway)."""
+    wrapped = getattr(middleware, "middleware", None)
+    return (
+        middleware is request_log_middleware
+        or wrapped is PrometheusMiddleware
+        or (isinstance(wrapped, type) and issubclass(wrapped, AbstractAuthenticationMiddleware))
     )
 
 
@@ -190,7 +197,7 @@ def _visit_headers(scope: Any) -> tuple[str | None, str | None]:
     opt={"exclude_from_auth": True},
     summary="Redirect a short code to its URL",
 )
-async def follow_link(request: Request[Any, Any, Any], code: str) -> Response[bytes]:
+async def follow_link(request: Request[Any, Any, Any], code: str) -> ASGIResponse:
     """Redirect to the link's URL: 404 for unknown or expired codes, 410 once max_visits
     are used up. Paths any other route claims never get here."""
     started = time.perf_counter()
@@ -205,13 +212,13 @@ async def follow_link(request: Request[Any, Any, Any], code: str) -> Response[by
         _GONE.inc()
         raise Gone(f"The link {code!r} has reached its maximum number of visits", field="code")
     runtime.tally.record(link.link_id, *_visit_headers(request.scope))
-    response = Response(
-        b"",
+    response = ASGIResponse(
         status_code=link.redirect_type,
-        headers={
-            "Location": link.url,
-            "Cache-Control": _cache_control(link.expires_at, limited, now),
-        },
+        media_type="text/plain",
+        headers=(
+            ("location", link.url),
+            ("cache-control", _cache_control(link.expires_at, limited, now)),
+        ),
     )
     _REDIRECTED.inc()
     REDIRECT_SECONDS.observe(time.perf_counter() - started)
