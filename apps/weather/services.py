@@ -12,6 +12,9 @@ Of many concurrent requests for an uncached forecast, only the lock holder asks 
 the others poll the cache until the answer (or the failure) is there. While the provider is
 failing, requests get the stale copy (marked `stale`) or a 503 with Retry-After, and the
 provider is not asked again until the outage key expires.
+
+Each server process also keeps the hot answers it has seen for WEATHER_LOCAL_CACHE_TTL
+seconds (never past their freshness), so a popular city costs no Redis round trip per request.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from apps.weather.schemas import UnitSystem, WeatherReport
 from apps.weather.settings import WeatherSettings
 
 MAX_DAYS = 15
+LOCAL_COPIES = 1024
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -102,6 +106,37 @@ def _age(report: WeatherReport) -> int:
     return max(0, int((datetime.now(UTC) - report.fetched_at).total_seconds()))
 
 
+class LocalCopies:
+    """This process's copies of fresh answers, each kept until a deadline (oldest evicted)."""
+
+    def __init__(self, capacity: int = LOCAL_COPIES) -> None:
+        self.capacity = capacity
+        self._copies: dict[str, tuple[float, WeatherReport]] = {}
+
+    def get(self, key: str) -> WeatherReport | None:
+        entry = self._copies.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            self._copies.pop(key, None)
+            return None
+        return entry[1]
+
+    def keep(self, key: str, report: WeatherReport, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self._copies.pop(key, None)
+        while len(self._copies) >= self.capacity:
+            self._copies.pop(next(iter(self._copies)))
+        self._copies[key] = (time.monotonic() + seconds, report)
+
+    def clear(self) -> None:
+        self._copies.clear()
+
+
+local_copies = LocalCopies()
+
+
 class WeatherService:
     """Forecasts through the cache; the provider is asked once per key however many wait."""
 
@@ -136,28 +171,21 @@ class WeatherService:
         if not 1 <= days <= MAX_DAYS:
             raise ValueError(f"days must be 1..{MAX_DAYS}")
         keys = CacheKeys.of(self.provider_name, place, units, days)
+        copy = local_copies.get(keys.fresh)
+        if copy is not None:
+            return self._served(copy, "cache")
         deadline = time.monotonic() + self.settings.lock_ttl
         pause = 0.01
         while True:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.mget(keys.fresh, keys.unknown, keys.outage)
-                pipe.pttl(keys.outage)
-                (fresh, unknown, outage), outage_ms = await pipe.execute()
-            report = _decode(fresh)
-            if report is not None:
-                return self._served(report, "cache")
-            if unknown is not None:
-                answers.labels(self.provider_name, "unknown").inc()
-                raise NotFound(unknown, field=FIELD)
-            if outage is not None:
-                return await self._stale_or_unavailable(
-                    keys, outage, math.ceil(max(outage_ms, 1000) / 1000)
-                )
+            settled = await self._settled(keys)
+            if settled is not None:
+                return settled
             token = uuid.uuid4().hex
             lock_ms = math.ceil(self.settings.lock_ttl * 1000)
             if await self.redis.set(keys.lock, token, nx=True, px=lock_ms):
                 try:
-                    return await self._fetch(keys, place, units, days)
+                    # The previous holder may have settled the key since we looked.
+                    return await self._settled(keys) or await self._fetch(keys, place, units, days)
                 finally:
                     await self.redis.eval(_RELEASE, 1, keys.lock, token)  # type: ignore[misc]
             if time.monotonic() > deadline:
@@ -166,6 +194,30 @@ class WeatherService:
                 )
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.2)
+
+    async def _settled(self, keys: CacheKeys) -> Served | None:
+        """What Redis already knows: the answer, an unknown place, or an outage; else None."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.mget(keys.fresh, keys.unknown, keys.outage)
+            pipe.pttl(keys.outage)
+            (fresh, unknown, outage), outage_ms = await pipe.execute()
+        report = _decode(fresh)
+        if report is not None:
+            self._keep_locally(keys, report)
+            return self._served(report, "cache")
+        if unknown is not None:
+            answers.labels(self.provider_name, "unknown").inc()
+            raise NotFound(unknown, field=FIELD)
+        if outage is not None:
+            retry_after = math.ceil(max(outage_ms, 1000) / 1000)
+            return await self._stale_or_unavailable(keys, outage, retry_after)
+        return None
+
+    def _keep_locally(self, keys: CacheKeys, report: WeatherReport) -> None:
+        fresh_for = (
+            self.settings.cache_ttl - (datetime.now(UTC) - report.fetched_at).total_seconds()
+        )
+        local_copies.keep(keys.fresh, report, min(self.settings.local_cache_ttl, fresh_for))
 
     def _served(self, report: WeatherReport, source: str) -> Served:
         answers.labels(self.provider_name, source).inc()
@@ -203,6 +255,7 @@ class WeatherService:
             await self.redis.set(keys.outage, failure.detail, ex=failure.retry_after)
             return await self._stale_or_unavailable(keys, failure.detail, failure.retry_after)
         await self._store(keys, report)
+        self._keep_locally(keys, report)
         return self._served(report, "provider")
 
     async def _store(self, keys: CacheKeys, report: WeatherReport) -> None:

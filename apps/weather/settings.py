@@ -39,6 +39,8 @@ class WeatherSettings:
     """Seconds an unknown place is remembered as unknown, so it is not asked again."""
     outage_cooldown: int
     """Seconds the provider is left alone after it failed (answers come from stale copies)."""
+    local_cache_ttl: int
+    """Seconds a server process keeps its own copy of a hot answer (never past its freshness)."""
     rate_limit: int
     """Requests each client may make per `rate_window` seconds; 0 turns the limit off."""
     rate_window: int
@@ -127,6 +129,7 @@ def load_weather_settings() -> WeatherSettings:
         stale_grace=_int("WEATHER_STALE_GRACE", 24 * 3600, minimum=0),
         not_found_ttl=_int("WEATHER_NOT_FOUND_TTL", 3600, minimum=0),
         outage_cooldown=_int("WEATHER_OUTAGE_COOLDOWN", 15, minimum=1, maximum=3600),
+        local_cache_ttl=_int("WEATHER_LOCAL_CACHE_TTL", 10, minimum=0, maximum=3600),
         rate_limit=_int("WEATHER_RATE_LIMIT", 60, minimum=0),
         rate_window=_int("WEATHER_RATE_WINDOW", 60, minimum=1),
         upstream_timeout=_seconds("WEATHER_UPSTREAM_TIMEOUT", 5.0, minimum=0.05, maximum=60),

@@ -72,7 +72,9 @@ def provider(request: pytest.FixtureRequest, configure) -> str:
 
 async def _clear_weather_keys() -> None:
     from apps.kernel.cache import create_redis
+    from apps.weather.services import local_copies
 
+    local_copies.clear()
     redis = create_redis()
     try:
         keys = [key async for key in redis.scan_iter(match="weather*")]

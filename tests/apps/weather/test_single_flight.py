@@ -95,6 +95,31 @@ async def test_waiters_share_the_holders_not_found(redis, configure, fake: FakeU
     assert fake.count("search") == 1
 
 
+class _HolderFinishesFirst:
+    """Redis, except that the previous lock holder settles the key just before we lock it."""
+
+    def __init__(self, redis, settle_key: str) -> None:
+        self._redis, self._settle_key = redis, settle_key
+
+    def __getattr__(self, name: str):
+        return getattr(self._redis, name)
+
+    async def set(self, name: str, value: str, **options):
+        if options.get("nx"):
+            await self._redis.set(self._settle_key, "no such place as atlantis", ex=60)
+        return await self._redis.set(name, value, **options)
+
+
+async def test_a_lock_taken_after_the_holder_settled_does_not_ask_again(redis, fake) -> None:
+    place = parse_place("Atlantis")
+    keys = CacheKeys.of(get_weather_settings().provider, place, "metric", 3)
+    service = _service(_HolderFinishesFirst(redis, keys.unknown))
+    with pytest.raises(NotFound, match="no such place as atlantis"):
+        await service.weather(place, "metric", 3)
+    assert fake.count() == 0
+    assert await redis.get(keys.lock) is None  # released
+
+
 async def test_an_abandoned_lock_expires_and_a_waiter_takes_over(redis, fake) -> None:
     service = _service(redis)
     place = parse_place("Tokyo")
@@ -167,3 +192,34 @@ async def test_after_the_outage_the_provider_is_asked_again(redis, configure, fa
     await asyncio.sleep(1.1)  # the outage key expires
     recovered = await service.weather(place, "metric", 1)
     assert (recovered.report.cached, recovered.report.stale) == (False, False)
+
+
+async def test_a_hot_answer_is_kept_in_process_for_the_local_ttl(redis, configure, fake) -> None:
+    configure(WEATHER_LOCAL_CACHE_TTL="30")
+    service = _service(redis)
+    place = parse_place("London")
+    await service.weather(place, "metric", 2)
+    await redis.delete(CacheKeys.of(service.provider_name, place, "metric", 2).fresh)
+    served = await service.weather(place, "metric", 2)  # no Redis read: this process's copy
+    assert served.report.cached is True
+    assert fake.count("forecast") == 1
+
+
+async def test_without_local_copies_every_answer_comes_from_redis(redis, configure, fake) -> None:
+    configure(WEATHER_LOCAL_CACHE_TTL="0")
+    service = _service(redis)
+    place = parse_place("London")
+    await service.weather(place, "metric", 2)
+    await redis.delete(CacheKeys.of(service.provider_name, place, "metric", 2).fresh)
+    assert (await service.weather(place, "metric", 2)).report.cached is False
+    assert fake.count("forecast") == 2
+
+
+async def test_a_local_copy_never_outlives_its_freshness(redis, configure, fake) -> None:
+    configure(WEATHER_CACHE_TTL="1", WEATHER_LOCAL_CACHE_TTL="60")
+    service = _service(redis)
+    place = parse_place("Tokyo")
+    await service.weather(place, "metric", 2)
+    await asyncio.sleep(1.2)
+    assert (await service.weather(place, "metric", 2)).report.cached is False
+    assert fake.count("forecast") == 2
