@@ -61,3 +61,24 @@ def test_each_request_logs_one_json_line(client, caplog):
 
     line = json.loads(JsonFormatter().format(records[0]))
     assert line["latency_ms"] >= 0
+
+
+def test_cors_allows_only_configured_origins(stack, monkeypatch):
+    from litestar.testing import TestClient
+
+    from apps.gateway import create_app
+    from apps.kernel.settings import load_settings
+
+    monkeypatch.setenv("CORS_ORIGINS", "https://app.example.com")
+    app = create_app([], settings=load_settings())
+    with TestClient(app) as cors_client:
+        preflight = {"Access-Control-Request-Method": "POST"}
+        allowed = cors_client.options(
+            "/auth/login", headers={"Origin": "https://app.example.com", **preflight}
+        )
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert allowed.headers["access-control-allow-credentials"] == "true"
+        other = cors_client.options(
+            "/auth/login", headers={"Origin": "https://evil.example", **preflight}
+        )
+        assert "access-control-allow-origin" not in other.headers
