@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import msgspec
 from redis.asyncio import Redis
@@ -140,10 +139,6 @@ class LinkResolver:
             await redis.delete(*(cache_key(code) for code in codes))
 
 
-def is_expired(link: CachedLink, now: float | None = None) -> bool:
-    return link.expires_at is not None and (now or time.time()) >= link.expires_at
-
-
 async def claim_visit(redis: Redis, link: CachedLink) -> bool:
     """Count one visit of a limited link; False when its `max_visits` are used up."""
     if link.max_visits is None:
@@ -152,13 +147,3 @@ async def claim_visit(redis: Redis, link: CachedLink) -> bool:
         _CLAIM_VISIT, 1, used_key(link.link_id), link.visits, link.max_visits
     )
     return int(result) >= 0
-
-
-async def visits_claimed(redis: Redis, link_id: str) -> int | None:
-    """How many visits Redis has claimed for a limited link (None before the first one)."""
-    raw = await redis.get(used_key(link_id))
-    return int(raw) if raw is not None else None
-
-
-def epoch(moment: datetime | None) -> float | None:
-    return moment.timestamp() if moment is not None else None

@@ -34,7 +34,7 @@ from apps.kernel.pagination import MAX_PAGE_SIZE, Page, make_page
 from apps.kernel.ratelimit import RateLimiter
 from apps.kernel.settings import get_settings
 from apps.shortener.models import Link
-from apps.shortener.resolver import LinkResolver, claim_visit
+from apps.shortener.resolver import LinkResolver, claim_visit, used_key
 from apps.shortener.schemas import ImportResult, LinkCreate, LinkRead, LinkStats, LinkUpdate
 from apps.shortener.services import Gone, LinkService, import_rows, origin_of, parse_csv
 from apps.shortener.settings import ShortenerSettings, get_shortener_settings
@@ -406,6 +406,7 @@ class LinkController(Controller):
         link = await links.delete(code, signed_in_user(request))
         await links.session.commit()
         await forget_codes(request, [link.code])
+        await get_redis().delete(used_key(str(link.id)))
 
     @get("/{code:str}/stats", operation_id="ShortLinkStats")
     async def link_stats(

@@ -10,7 +10,7 @@ import csv
 import io
 import ipaddress
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -157,12 +157,6 @@ def check_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
     if expires_at <= now:
         raise Invalid("expires_at", "expires_at must be in the future")
     return expires_at.astimezone(UTC)
-
-
-@dataclass
-class Created:
-    link: Link
-    stale_codes: list[str] = field(default_factory=list)
 
 
 async def allocate_numbers(count: int) -> int:

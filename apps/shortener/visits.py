@@ -215,9 +215,10 @@ async def flush_buffer(redis: Redis, open_session: Any) -> int:
         _TAKE_BUFFER, 3, BUFFER_KEY, BATCH_PREFIX + batch_id, BATCHES_KEY, batch_id
     )
     written = 0
-    for pending in sorted(await redis.smembers(BATCHES_KEY)):  # type: ignore[misc]
+    members: set[str] = await redis.smembers(BATCHES_KEY)  # type: ignore[misc, assignment]
+    for pending in sorted(members):
         key = BATCH_PREFIX + pending
-        raw = await redis.hgetall(key)  # type: ignore[misc]
+        raw: dict[str, str] = await redis.hgetall(key)  # type: ignore[misc, assignment]
         if raw:
             try:
                 async with open_session() as session:

@@ -89,3 +89,19 @@ def test_redirect_needs_no_token_and_ignores_a_bad_one(client):
         f"/{link['code']}", headers={"Authorization": "Bearer nonsense"}, follow_redirects=False
     )
     assert response.status_code == 302
+
+
+def test_redirects_are_counted_in_prometheus(client):
+    def counted(outcome: str) -> float:
+        text = client.get("/metrics").text
+        prefix = f'stackyard_shortener_redirects_total{{outcome="{outcome}"}} '
+        lines = [line for line in text.splitlines() if line.startswith(prefix)]
+        return float(lines[0].split()[-1]) if lines else 0.0
+
+    link = create(client)
+    before, missing = counted("redirect"), counted("not_found")
+    follow(client, link["code"])
+    follow(client, link["code"])
+    follow(client, "Nx" + uuid.uuid4().hex[:5])
+    assert counted("redirect") == before + 2
+    assert counted("not_found") == missing + 1
