@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from redis.asyncio import Redis
@@ -81,7 +81,9 @@ async def publish(redis: Redis, standing: Standing) -> None:
 async def top(redis: Redis, *, limit: int, city_key: str | None = None) -> list[LeaderboardEntry]:
     """The best `limit` restaurants (of one city), from Redis alone."""
     board = city_board(city_key) if city_key is not None else BOARD
-    ranked = await redis.zrevrange(board, 0, limit - 1, withscores=True)
+    ranked = cast(
+        "list[tuple[str, float]]", await redis.zrevrange(board, 0, limit - 1, withscores=True)
+    )
     async with redis.pipeline(transaction=False) as pipe:
         for member, _ in ranked:
             pipe.hgetall(card_key(member))

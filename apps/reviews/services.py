@@ -120,7 +120,7 @@ class RestaurantService:
         self, *, q: str | None, city: str | None, page: int, page_size: int
     ) -> tuple[list[Restaurant], int]:
         """Restaurants whose name contains `q` in `city` (both case-insensitive), by name."""
-        query: Select[tuple[Restaurant]] = select(Restaurant)
+        query: Select[Restaurant] = select(Restaurant)
         if q and fold(q):
             pattern = f"%{_escape_like(fold(q))}%"
             query = query.where(Restaurant.name_key.like(pattern, escape="\\"))
@@ -195,7 +195,7 @@ class ReviewService:
         return list(rows), int(total or 0)
 
 
-def _standing_query() -> Select[tuple[UUID, str, int, float | None, int | None]]:
+def _standing_query() -> Select[UUID, str, int, float | None, int]:
     return select(
         Review.restaurant_id,
         Review.sentiment_label,
