@@ -77,6 +77,8 @@ class CdnState:
     metrics: str
     edges: list[EdgeInfo]
     pids: dict[str, int] = field(default_factory=dict)
+    origin_via_network: str = ""
+    """The origin through the front_region<->origin_region link: the no-CDN baseline."""
     config: dict[str, Any] = field(default_factory=dict)
 
     def save(self, folder: Path) -> None:
@@ -202,6 +204,15 @@ class LocalCdn:
                     "link": msgspec.to_builtins(config.link(edge.region, config.origin_region)),
                 }
             )
+        state.origin_via_network = f"http://127.0.0.1:{free_port()}"
+        links.append(
+            {
+                "name": "client-origin",
+                "listen": state.origin_via_network.removeprefix("http://"),
+                "upstream": f"127.0.0.1:{origin_port}",
+                "link": msgspec.to_builtins(config.link(config.front_region, config.origin_region)),
+            }
+        )
         (self.folder / "links.json").write_text(json.dumps(links, indent=2))
         self._spawn(
             "latency", [sys.executable, "-m", "apps.cdn.latency", str(self.folder / "links.json")]

@@ -278,6 +278,7 @@ def belady_hits(keys: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64], capac
     heap: list[tuple[int, int]] = []  # (-next use, key)
     used, hits = 0, 0
     key_list, size_list, nxt = keys.tolist(), sizes.tolist(), next_use.tolist()
+    size_of = dict(zip(key_list, size_list, strict=True))
     for i in range(n):
         key, size = key_list[i], size_list[i]
         if key in cached:
@@ -293,20 +294,8 @@ def belady_hits(keys: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64], capac
             if cached.get(victim) != -negative:
                 continue
             del cached[victim]
-            used -= size_list[i] if victim == key else _size_of(victim, keys, sizes)
+            used -= size_of[victim]
     return hits
-
-
-_SIZE_CACHE: dict[int, dict[int, int]] = {}
-
-
-def _size_of(key: int, keys: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]) -> int:
-    table = _SIZE_CACHE.get(id(keys))
-    if table is None:
-        table = dict(zip(keys.tolist(), sizes.tolist(), strict=True))
-        _SIZE_CACHE.clear()
-        _SIZE_CACHE[id(keys)] = table
-    return table[key]
 
 
 # ---- the run -------------------------------------------------------------------------------
