@@ -24,7 +24,7 @@ most recent submission (reached when it was submitted).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -257,23 +257,37 @@ class Scripts:
             return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
 
     async def call_many(
-        self, redis: Redis, name: str, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
-    ) -> list[Any]:
-        """Run the script once per call in one pipeline (one round trip for the whole batch)."""
+        self,
+        redis: Redis,
+        name: str,
+        calls: Sequence[tuple[Sequence[str], Sequence[Any]]],
+        extra: Callable[[Any], Any] | None = None,
+    ) -> tuple[list[Any], tuple[Any, list[Any]]]:
+        """Run the script once per call in one pipeline (one round trip for the whole batch).
+
+        `extra(pipe)` may queue more commands after the calls; it returns a token handed
+        back with those commands' results: `(results, (token, extra_results))`.
+        """
+        token: Any = None
         for attempt in (1, 2):
             pipe = redis.pipeline(transaction=False)
             for keys, args in calls:
                 pipe.evalsha(self.sha[name], len(keys), *keys, *args)
+            if extra is not None and attempt == 1:
+                token = extra(pipe)
             results = await pipe.execute(raise_on_error=False)
-            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
-                # Nothing ran (every call of the batch needs the same script): load, retry.
+            if any(isinstance(r, NoScriptError) for r in results[: len(calls)]):
+                # Not loaded on this server (restart, SCRIPT FLUSH): load, run the calls again.
                 await self.load(redis)
+                extra_results = results[len(calls) :]
                 continue
+            extra_results = results[len(calls) :] if attempt == 1 else extra_results
+            results = results[: len(calls)]
             break
         for result in results:
             if isinstance(result, Exception):
                 raise result
-        return list(results)
+        return list(results), (token, list(extra_results))
 
 
 SCRIPTS = Scripts()

@@ -1,13 +1,15 @@
 """Score intake: concurrent submissions of one process are handled in batches.
 
-A batch costs one pipelined Redis round trip for the per-user rate limits, one database
-transaction for the history rows (idempotency keys enforced by a unique constraint) and one
-pipelined round trip applying the rows to the boards. A request is answered only after its
-row is committed, so nothing acknowledged is ever lost; batching only shares the fixed costs
-(group commit). Within a process, batches run one after another in arrival order, so each
-player's submissions reach Redis in the order of their `submitted_at`.
+A batch costs one database transaction for the history rows (idempotency keys enforced by a
+unique constraint) and one pipelined Redis round trip applying the rows to the boards, which
+also adds the batch's counts to the per-user rate-limit counters shared by every process. A
+request is answered only after its row is committed, so nothing acknowledged is ever lost;
+batching only shares the fixed costs (group commit). Within a process, batches run one after
+another in arrival order, so each player's submissions reach Redis in `submitted_at` order.
 
-Redis down: the rate limit falls back to counting the user's rows in the database, the rows
+Rate limits: each process decides from the shared per-minute count it last read from Redis
+plus its own submissions since, so one process is exact and several may together admit at
+most one batch more each. Redis down: the process keeps limiting on its own counts, the rows
 are stored, and the answer says `indexed: false`; `stackyard leaderboard rebuild` repairs it.
 """
 
@@ -25,7 +27,7 @@ from uuid import UUID
 
 from prometheus_client import Counter
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,6 +91,43 @@ class LiveNotifier:
         return None
 
 
+class RateLimit:
+    """Per-user submissions per minute: shared counts from Redis plus this process's own."""
+
+    def __init__(self) -> None:
+        self.window = -1
+        self.shared: dict[UUID, int] = {}
+        self.unsent: dict[UUID, int] = {}
+
+    def take(self, user_id: UUID, limit: int) -> bool:
+        window = int(time.time()) // RATE_WINDOW_SECONDS
+        if window != self.window:
+            self.window, self.shared, self.unsent = window, {}, {}
+        if self.shared.get(user_id, 0) + self.unsent.get(user_id, 0) >= limit:
+            return False
+        self.unsent[user_id] = self.unsent.get(user_id, 0) + 1
+        return True
+
+    def queue_sync(self, pipe: Any) -> list[UUID]:
+        """Add this process's unsent counts to the shared counters (in the caller's pipeline)."""
+        users = list(self.unsent)
+        for user_id in users:
+            key = f"lb:rl:{user_id}:{self.window}"
+            pipe.incrby(key, self.unsent[user_id])
+            pipe.expire(key, RATE_WINDOW_SECONDS * 2)
+        return users
+
+    def synced(self, users: list[UUID], results: list[Any], sent: dict[UUID, int]) -> None:
+        for user_id, total in zip(users, results[0::2], strict=True):
+            if not isinstance(total, Exception):
+                self.shared[user_id] = int(total)
+                left = self.unsent.get(user_id, 0) - sent.get(user_id, 0)
+                if left > 0:
+                    self.unsent[user_id] = left
+                else:
+                    self.unsent.pop(user_id, None)
+
+
 class Intake:
     """The batching queue of one event loop."""
 
@@ -98,6 +137,7 @@ class Intake:
         self.worker: asyncio.Task[None] | None = None
         self.notifier: LiveNotifier = LiveNotifier()
         self.known_names: dict[UUID, str] = {}
+        self.rate = RateLimit()
 
     async def submit(self, pending: Pending) -> ScoreAccepted:
         pending.future = self.loop.create_future()
@@ -124,15 +164,11 @@ class Intake:
 
     async def _process(self, batch: list[Pending]) -> None:
         redis = services.index_redis()
-        try:
-            counts = await _rate_counts_redis(redis, batch)
-        except (RedisError, OSError):
-            counts = await _rate_counts_db(batch)
         limit = submissions_per_minute()
         allowed: list[Pending] = []
         retry_after = RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
-        for item, count in zip(batch, counts, strict=True):
-            if count > limit:
+        for item in batch:
+            if not self.rate.take(item.user_id, limit):
                 _fail(
                     item,
                     TooManyRequests(
@@ -145,7 +181,7 @@ class Intake:
             return
         inserted, replays = await self._store(allowed)
         fresh = [item for item in allowed if item.id in inserted]
-        applied = await _apply(redis, fresh) if fresh else {}
+        applied = await self._apply(redis, fresh)
         for item in fresh:
             SUBMITTED.labels(item.game.slug).inc()
             outcome = applied.get(item.id)
@@ -159,6 +195,30 @@ class Intake:
                     _fail(item, ServiceUnavailable("The submission could not be stored; retry"))
                 else:
                     _done(item, original)
+
+    async def _apply(self, redis: Any, items: Sequence[Pending]) -> dict[UUID, boards.Applied]:
+        """Apply fresh rows to the boards and sync rate counts: one pipelined round trip."""
+        calls = [
+            boards.apply_call(
+                item.game.index,
+                boards.Submission(
+                    item.id.hex, str(item.user_id), item.display_name, item.score, item.t_us
+                ),
+            )
+            for item in items
+        ]
+        sent = dict(self.rate.unsent)
+        try:
+            results, extra = await boards.SCRIPTS.call_many(
+                redis, "apply", calls, extra=self.rate.queue_sync
+            )
+        except (RedisError, OSError):
+            return {}
+        self.rate.synced(extra[0], extra[1], sent)
+        return {
+            item.id: boards.parse_applied(result)
+            for item, result in zip(items, results, strict=True)
+        }
 
     async def _store(
         self, items: Sequence[Pending]
@@ -265,58 +325,6 @@ async def _originals(
                 indexed=True,
             )
     return found
-
-
-async def _rate_counts_redis(redis: Any, batch: Sequence[Pending]) -> list[int]:
-    window = int(time.time()) // RATE_WINDOW_SECONDS
-    pipe = redis.pipeline(transaction=False)
-    for item in batch:
-        key = f"lb:rl:{item.user_id}:{window}"
-        pipe.incr(key)
-        pipe.expire(key, RATE_WINDOW_SECONDS * 2)
-    results = await pipe.execute()
-    return [int(count) for count in results[0::2]]
-
-
-async def _rate_counts_db(batch: Sequence[Pending]) -> list[int]:
-    """Without Redis: the user's rows of the last minute, plus their earlier items in this batch."""
-    since = datetime.now(UTC).timestamp() - RATE_WINDOW_SECONDS
-    users = {item.user_id for item in batch}
-    async with db.session() as session:
-        rows = await session.execute(
-            select(Score.user_id, func.count())
-            .where(
-                Score.user_id.in_(users),
-                Score.submitted_at >= boards.from_micros(int(since * 1_000_000)),
-            )
-            .group_by(Score.user_id)
-        )
-        stored = {user_id: int(count) for user_id, count in rows}
-    counts: list[int] = []
-    seen: dict[UUID, int] = {}
-    for item in batch:
-        seen[item.user_id] = seen.get(item.user_id, 0) + 1
-        counts.append(stored.get(item.user_id, 0) + seen[item.user_id])
-    return counts
-
-
-async def _apply(redis: Any, items: Sequence[Pending]) -> dict[UUID, boards.Applied]:
-    calls = [
-        boards.apply_call(
-            item.game.index,
-            boards.Submission(
-                item.id.hex, str(item.user_id), item.display_name, item.score, item.t_us
-            ),
-        )
-        for item in items
-    ]
-    try:
-        results = await boards.SCRIPTS.call_many(redis, "apply", calls)
-    except (RedisError, OSError):
-        return {}
-    return {
-        item.id: boards.parse_applied(result) for item, result in zip(items, results, strict=True)
-    }
 
 
 def _done(item: Pending, answer: ScoreAccepted) -> None:
