@@ -3,7 +3,7 @@
 The origin serves `/cdn/origin/objects/{id}` with Cache-Control, ETag, Last-Modified and 304s;
 the admin API uploads, changes and purges objects on every edge. `stackyard cdn up` runs a real
 local CDN (nginx edge caches behind HAProxy, latency proxies between them); `stackyard cdn
-simulate` is a discrete-event model of the same CDN. See apps/cdn/README.md.
+simulate` is a discrete-event model of the same CDN (apps/cdn/simulate.py).
 """
 
 from litestar import Router

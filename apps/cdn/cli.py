@@ -189,7 +189,7 @@ def simulate(
     from apps.cdn import simulate as sim
     from apps.cdn.config import POLICIES
 
-    if policy not in POLICIES or policy == "s3fifo":
+    if policy not in POLICIES:
         choices = "lru, lfu, ttl, gdsf, nginx"
         raise typer.BadParameter(f"choose from {choices}", param_hint="--policy")
     count = parse_count(requests)

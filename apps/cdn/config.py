@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 LbAlgorithm = Literal["uri-consistent", "roundrobin", "leastconn"]
-Policy = Literal["lru", "lfu", "ttl", "gdsf", "s3fifo", "nginx"]
+Policy = Literal["lru", "lfu", "ttl", "gdsf", "nginx"]
 LB_ALGORITHMS: tuple[str, ...] = ("uri-consistent", "roundrobin", "leastconn")
-POLICIES: tuple[str, ...] = ("lru", "lfu", "ttl", "gdsf", "s3fifo", "nginx")
+POLICIES: tuple[str, ...] = ("lru", "lfu", "ttl", "gdsf", "nginx")
 DEFAULT_REGIONS = ("eu", "us", "ap")
 # One-way milliseconds between regions (symmetric); within a region: 1 ms.
 DEFAULT_LATENCY_MS = {("eu", "us"): 40.0, ("us", "ap"): 60.0, ("eu", "ap"): 90.0}
