@@ -1,0 +1,281 @@
+"""Score submissions per second, as ratios, in one run on one Redis (and Postgres):
+
+  (a) raw Redis: `redis-benchmark -t zadd` (32 clients, unpipelined; pipelined shown too)
+  (b) a bare Litestar handler doing one ZADD per POST (redis-py asyncio, hiredis)
+  (c) our `POST /leaderboard/games/{game}/scores`: JWT auth, rate limit, history row in
+      Postgres (group commit), Lua update of all the game's boards
+
+(b) and (c) run under the same server (granian, one worker) and are loaded by wrk with 32
+connections; (c) rotates through --players signed-in players so the per-user rate limit is
+exercised but not hit (LEADERBOARD_SUBMISSIONS_PER_MINUTE is raised). Run:
+
+    .venv/bin/python benchmarks/leaderboard.py [--duration 10] [--players 200]
+
+Needs the real Postgres (127.0.0.1:5432) and Redis (127.0.0.1:6379): a fresh database and a
+free Redis database index are claimed and dropped. Writes benchmarks/results/leaderboard-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.blog_list import free_port, server_command, stop  # noqa: E402
+from tests.support import real_services  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+SLUG = "bench"
+PATH = f"/leaderboard/games/{SLUG}/scores"
+console = Console()
+
+
+def bare_app() -> Any:
+    """(b): POST PATH with `{"score": n}` does one ZADD of a random player, answers the score."""
+    from litestar import Litestar, post
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+
+    @post(PATH, status_code=201)
+    async def submit(data: dict[str, int]) -> dict[str, int]:
+        score = int(data["score"])
+        await redis.zadd("bench:bare", {f"player-{random.randrange(10_000)}": score})
+        return {"score": score}
+
+    return Litestar(route_handlers=[submit], logging_config=None)
+
+
+def redis_benchmark(index: int, pipeline: int) -> float:
+    out = subprocess.run(
+        [
+            "redis-benchmark",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            "6379",
+            "--dbnum",
+            str(index),
+            "-c",
+            "32",
+            "-n",
+            "200000",
+            "-P",
+            str(pipeline),
+            "-t",
+            "zadd",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"ZADD:\s+([\d.]+) requests per second", out.replace("\r", "\n"))
+    if not match:
+        raise SystemExit(f"cannot read redis-benchmark output:\n{out}")
+    return float(match.group(1))
+
+
+def wrk(url: str, script: Path, duration: int, connections: int) -> float:
+    """Requests/s wrk measured; any non-2xx answer aborts the benchmark."""
+    args = ["wrk", "-t1", f"-c{connections}", "-s", str(script)]
+    subprocess.run([*args, "-d2s", url], capture_output=True, check=True)
+    out = subprocess.run(
+        [*args, f"-d{duration}s", url], capture_output=True, text=True, check=True
+    ).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"wrk saw errors:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not match:
+        raise SystemExit(f"cannot read wrk output:\n{out}")
+    return float(match.group(1))
+
+
+def wrk_script(folder: Path, tokens: list[str]) -> Path:
+    """A wrk script posting a random score as the next player of `tokens` (round robin)."""
+    listed = ",".join(f'"{t}"' for t in tokens) or '""'
+    path = folder / "submit.lua"
+    path.write_text(
+        f"local tokens = {{{listed}}}\n"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        "  local headers = {['Content-Type'] = 'application/json'}\n"
+        "  if tokens[1] ~= '' then\n"
+        "    headers['Authorization'] = 'Bearer ' .. tokens[(n % #tokens) + 1]\n"
+        "  end\n"
+        f"  return wrk.format('POST', '{PATH}', headers,\n"
+        "    '{\"score\":' .. math.random(0, 1000000) .. '}')\n"
+        "end\n"
+    )
+    return path
+
+
+def start(command: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop(process)
+    raise SystemExit(f"server {' '.join(command)} did not come up")
+
+
+async def create_game() -> None:
+    from apps.kernel import db
+    from apps.leaderboard.models import Game
+
+    async with db.session() as session:
+        session.add(Game(slug=SLUG, name="Benchmark", sort_order="high_first", operator="best"))
+    await db.dispose_engines()
+
+
+def sign_in_players(url: str, count: int) -> list[str]:
+    tokens = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for i in range(count):
+            email = f"bench-{i}-{os.getpid()}@example.com"
+            body = {"email": email, "password": "a long enough passphrase"}
+            client.post("/auth/signup", json={**body, "display_name": f"Bench {i}"})
+            tokens.append(client.post("/auth/login", json=body).json()["access_token"])
+            client.cookies.clear()
+    return tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--players", type=int, default=200)
+    parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    args = parser.parse_args()
+    for tool in ("wrk", "redis-benchmark"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is not installed")
+    problem = real_services.unreachable()
+    if problem:
+        raise SystemExit(f"the benchmark needs the real services: {problem} is unreachable")
+    database = real_services.create_database("stackyard_bench")
+    index = real_services.claim_redis_index()
+    data_dir = Path(tempfile.mkdtemp(prefix="stackyard-bench-"))
+    env = dict(
+        os.environ,
+        STACKYARD_DATA_DIR=str(data_dir),
+        DATABASE_URL=f"postgresql://{real_services.PG_USER}@{real_services.PG_HOST}:"
+        f"{real_services.PG_PORT}/{database}",
+        REDIS_URL=f"{real_services.REDIS_BASE}/{index}",
+        STACKYARD_APPS="leaderboard",
+        STACKYARD_EMBEDDED_WORKER="false",
+        LOG_LEVEL="WARNING",
+        JWT_SECRET="bench-secret-" + "x" * 40,
+        PASSWORD_HASH_TIME_COST="1",
+        PASSWORD_HASH_MEMORY_KIB="1024",
+        LEADERBOARD_SUBMISSIONS_PER_MINUTE="1000000000",
+        PYTHONPATH=str(ROOT),
+    )
+    os.environ.update(env)
+    results: dict[str, float] = {}
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "apps.cli", "migrate"], env=env, check=True, capture_output=True
+        )
+        asyncio.run(create_game())
+        with console.status("(a) redis-benchmark ZADD"):
+            results["a_redis_zadd"] = redis_benchmark(index, 1)
+            results["a_redis_zadd_pipelined_16"] = redis_benchmark(index, 16)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with console.status("(b) bare Litestar handler, one ZADD per request"):
+            bare = start(
+                server_command(args.server, "benchmarks.leaderboard:bare_app", port), env, url
+            )
+            try:
+                results["b_bare_handler"] = wrk(
+                    url, wrk_script(data_dir, []), args.duration, args.connections
+                )
+            finally:
+                stop(bare)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        target = "apps.gateway:create_app_from_env"
+        ours = start(server_command(args.server, target, port), env, url)
+        try:
+            with console.status(f"signing in {args.players} players"):
+                tokens = sign_in_players(url, args.players)
+            with console.status("(c) POST /leaderboard/games/{game}/scores"):
+                results["c_submit_score"] = wrk(
+                    url, wrk_script(data_dir, tokens), args.duration, args.connections
+                )
+        finally:
+            stop(ours)
+        rows = asyncio.run(count_rows())
+    finally:
+        real_services.release_redis_index(index)
+        real_services.drop_database(database)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    a, b, c = results["a_redis_zadd"], results["b_bare_handler"], results["c_submit_score"]
+    summary = {
+        "measured_at": datetime.now(UTC).isoformat(),
+        "server": args.server,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "players": args.players,
+        "results": results,
+        "history_rows_stored": rows,
+        "ratios": {"b/a": round(b / a, 3), "c/b": round(c / b, 3)},
+    }
+    table = Table("measure", "ops or requests / s")
+    for name, value in results.items():
+        table.add_row(name, f"{value:,.0f}")
+    table.add_row("b/a", f"{b / a:.3f}")
+    table.add_row("c/b", f"{c / b:.3f}  (goal >= 0.5)")
+    console.print(table)
+    console.print(f"history rows stored during (c): {rows}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    out = RESULTS / f"leaderboard-{stamp}.json"
+    out.write_text(json.dumps(summary, indent=2))
+    console.print(f"wrote {out}")
+
+
+async def count_rows() -> int:
+    from sqlalchemy import func, select
+
+    from apps.kernel import db
+    from apps.leaderboard.models import Score
+
+    async with db.session() as session:
+        count = await session.scalar(select(func.count()).select_from(Score))
+    await db.dispose_engines()
+    return int(count or 0)
+
+
+if __name__ == "__main__":
+    main()
