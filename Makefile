@@ -8,9 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 # Debian packages the tests and tools drive: a headless browser, Prometheus, database clients.
-SYSTEM_PACKAGES := chromium prometheus prometheus-alertmanager postgresql-client mariadb-client wrk nodejs graphviz
+SYSTEM_PACKAGES := chromium prometheus prometheus-alertmanager postgresql-client mariadb-client wrk nodejs graphviz nginx haproxy libnginx-mod-http-cache-purge
+CDN_PACKAGES := nginx haproxy libnginx-mod-http-cache-purge
 
-.PHONY: install run test test-fast lint format system-deps observe-deps clean
+.PHONY: install run test test-fast lint format system-deps observe-deps cdn-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +33,21 @@ system-deps:
 
 observe-deps: system-deps
 
+# The local CDN (`stackyard cdn up`): Debian's nginx, HAProxy and the cache-purge module.
+cdn-deps:
+	@missing=""; for pkg in $(CDN_PACKAGES); do \
+		dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
 run: install
 	$(VENV)/bin/stackyard migrate
 	$(VENV)/bin/stackyard serve --host $(HOST) --port $(PORT)
 
-test: install system-deps
+test: install system-deps cdn-deps
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=20
 
 test-fast: install
