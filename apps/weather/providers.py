@@ -78,6 +78,18 @@ class WeatherProvider(Protocol):
         ...
 
 
+Located = tuple[str, float, float]
+"""A place's label, latitude and longitude."""
+
+
+class PlaceBook(Protocol):
+    """Where geocoding answers are remembered, so a place is looked up once, not per fetch."""
+
+    async def recall(self, query: str) -> Located | None: ...
+
+    async def remember(self, query: str, located: Located) -> None: ...
+
+
 # ---- transport ------------------------------------------------------------------------------
 
 
@@ -515,14 +527,26 @@ class OpenMeteo:
 
     name: ProviderName = "open-meteo"
 
-    def __init__(self, http: httpx.AsyncClient, settings: WeatherSettings) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, settings: WeatherSettings, places: PlaceBook | None = None
+    ) -> None:
         self.settings = settings
         self.upstream = Upstream(http, settings, self.name)
+        self.places = places
 
-    async def locate(self, place: Place) -> tuple[str, float, float]:
+    async def locate(self, place: Place) -> Located:
         """The label and coordinates of the place; coordinates need no look-up."""
         if place.latitude is not None and place.longitude is not None:
             return place.query, place.latitude, place.longitude
+        known = await self.places.recall(place.query) if self.places else None
+        if known is not None:
+            return known
+        located = await self._geocode(place)
+        if self.places:
+            await self.places.remember(place.query, located)
+        return located
+
+    async def _geocode(self, place: Place) -> Located:
         params: dict[str, str | int] = {
             "name": place.name,
             "count": 10 if place.qualifiers else 1,
@@ -602,8 +626,10 @@ class OpenMeteo:
         )
 
 
-def provider_for(settings: WeatherSettings, http: httpx.AsyncClient) -> WeatherProvider:
-    """Visual Crossing when configured with a key, else Open-Meteo."""
+def provider_for(
+    settings: WeatherSettings, http: httpx.AsyncClient, places: PlaceBook | None = None
+) -> WeatherProvider:
+    """Visual Crossing when configured with a key, else Open-Meteo (remembering places)."""
     if settings.provider == "visualcrossing":
         return VisualCrossing(http, settings)
-    return OpenMeteo(http, settings)
+    return OpenMeteo(http, settings, places)

@@ -7,6 +7,7 @@ Keys, for one provider, normalised location, unit system and number of days:
     weather-lock:{provider}:{query}:{units}:{days}   single-flight lock (SET NX PX, owner token)
     weather-unknown:{provider}:{query}               the provider does not know this place
     weather-outage:{provider}                        the provider just failed: leave it alone
+    weather-place:{provider}:{query}                 geocoded place (Open-Meteo), 30 days
 
 Of many concurrent requests for an uncached forecast, only the lock holder asks the provider;
 the others poll the cache until the answer (or the failure) is there. While the provider is
@@ -36,6 +37,8 @@ from apps.kernel.errors import NotFound, ServiceUnavailable, TooManyRequests
 from apps.kernel.ratelimit import RateLimiter
 from apps.weather.places import FIELD, Place
 from apps.weather.providers import (
+    Located,
+    PlaceBook,
     PlaceNotFound,
     ProviderUnavailable,
     WeatherProvider,
@@ -58,7 +61,9 @@ answers = Counter(
     ["provider", "source"],
 )
 
-ProviderFactory = Callable[[WeatherSettings, httpx.AsyncClient], WeatherProvider]
+ProviderFactory = Callable[[WeatherSettings, httpx.AsyncClient, PlaceBook], WeatherProvider]
+PLACE_TTL = 30 * 24 * 3600
+"""Places do not move: a geocoding answer is kept a month."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,29 @@ class LocalCopies:
 
 
 local_copies = LocalCopies()
+
+
+class RedisPlaceBook:
+    """Geocoding answers in Redis, shared by every server process."""
+
+    def __init__(self, redis: Redis, provider: str) -> None:
+        self.redis = redis
+        self.provider = provider
+
+    def _key(self, query: str) -> str:
+        return f"weather-place:{self.provider}:{query}"
+
+    async def recall(self, query: str) -> Located | None:
+        raw = await self.redis.get(self._key(query))
+        if raw is None:
+            return None
+        try:
+            return msgspec.json.decode(raw, type=tuple[str, float, float])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+
+    async def remember(self, query: str, located: Located) -> None:
+        await self.redis.set(self._key(query), msgspec.json.encode(located), ex=PLACE_TTL)
 
 
 class WeatherService:
@@ -236,7 +264,8 @@ class WeatherService:
         settings = self.settings
         try:
             async with open_upstream(settings) as http:
-                provider = self.open_provider(settings, http)
+                places = RedisPlaceBook(self.redis, self.provider_name)
+                provider = self.open_provider(settings, http, places)
                 async with asyncio.timeout(settings.fetch_budget):
                     report = await provider.forecast(place, units, days)
         except PlaceNotFound as exc:

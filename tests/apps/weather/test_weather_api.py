@@ -88,6 +88,7 @@ def test_units_and_days_are_separate_entries(client, fake: FakeUpstream) -> None
     assert metric["units"]["temperature"] == "°C" and us["units"]["temperature"] == "°F"
     assert us["current"]["temperature"] == 54.5 and len(week["days"]) == 2
     assert fake.count("forecast") == 3
+    assert fake.count("search") == 1  # the place was geocoded once and remembered
 
 
 def test_an_unknown_place_is_a_404_remembered(client, provider, fake: FakeUpstream) -> None:
