@@ -35,6 +35,10 @@ TEST_ENV = {
     "JWT_SECRET": "test-secret-" + "x" * 40,
     "LOG_LEVEL": "WARNING",
     "STACKYARD_EMBEDDED_WORKER": "false",
+    # Third-party APIs: a closed local port unless a test points them at its fake.
+    "VISUAL_CROSSING_BASE_URL": "http://127.0.0.1:9",
+    "OPEN_METEO_BASE_URL": "http://127.0.0.1:9",
+    "OPEN_METEO_GEOCODING_URL": "http://127.0.0.1:9",
 }
 STACK_VARS = (
     "DATABASE_URL",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.apps.weather.fake_upstream import start_fake_upstream
 from tests.support.servers import LiveServer, live_server
 
 pytestmark = pytest.mark.slow
@@ -24,9 +25,22 @@ SIGNING_OUT = ("/auth/logout", "/auth/sessions/{session_id}", "/auth/password/re
 
 @pytest.fixture(scope="session")
 def fuzz_server(stack, tmp_path_factory) -> Iterator[LiveServer]:
-    env = {**stack.env, "STACKYARD_EMBEDDED_WORKER": "false"}
-    with live_server(stack.data_dir, env=env, migrate=False) as server:
-        yield server
+    # Third-party APIs are served by the weather tests' local fake, never the internet.
+    fake, upstream = start_fake_upstream()
+    providers = ("VISUAL_CROSSING_BASE_URL", "OPEN_METEO_BASE_URL", "OPEN_METEO_GEOCODING_URL")
+    env = {
+        **stack.env,
+        "STACKYARD_EMBEDDED_WORKER": "false",
+        **dict.fromkeys(providers, fake.url),
+        # Generated inputs come from one client: keep its rate limits out of the way.
+        "WEATHER_RATE_LIMIT": "100000",
+    }
+    try:
+        with live_server(stack.data_dir, env=env, migrate=False) as server:
+            yield server
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
 
 
 @pytest.fixture(scope="session")
