@@ -210,10 +210,10 @@ def _check_options(texts: Sequence[str]) -> list[str]:
     seen: dict[str, int] = {}
     for index, text in enumerate(cleaned):
         if not text:
-            raise Invalid(f"options.{index}", "An option needs some text")
+            raise Invalid(f"options[{index}]", "An option needs some text")
         key = text.casefold()
         if key in seen:
-            raise Invalid(f"options.{index}", f"Option {index + 1} repeats option {seen[key] + 1}")
+            raise Invalid(f"options[{index}]", f"Option {index + 1} repeats option {seen[key] + 1}")
         seen[key] = index
     return cleaned
 
@@ -234,7 +234,7 @@ def _check_choices(poll: PollState, choices: Sequence[int]) -> list[int]:
     for index, number in enumerate(choices):
         if number > len(poll.options):
             raise Invalid(
-                f"choices.{index}", f"No option {number}: choose from 1 to {len(poll.options)}"
+                f"choices[{index}]", f"No option {number}: choose from 1 to {len(poll.options)}"
             )
     return marked
 
