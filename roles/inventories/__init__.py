@@ -247,7 +247,7 @@ def build_inventory(
     only_role: str | None = None,
     override_data: Mapping[str, Any] | None = None,
 ) -> Any:
-    """A pyinfra Inventory: one group per role and per node kind.
+    """A pyinfra Inventory: one group per role (`app`) and per node kind (`app_nodes`).
 
     `connector` (e.g. "@fake") replaces SSH for every host; `names` maps a node's name to its
     pyinfra name (e.g. "@chroot/srv/root"); `only_role` keeps the hosts that run that role and
@@ -271,7 +271,7 @@ def build_inventory(
         if only_role:
             data["roles"] = [only_role]
         entries.append((name, data))
-        for group in (node.kind, *data["roles"]):
+        for group in (f"{node.kind}_nodes", *data["roles"]):
             groups.setdefault(group, []).append(name)
     return Inventory(
         (entries, {}),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".stackyard" / "roles-rootfs"
+DEBS = CACHE / "debs"
 SUITE = "bookworm"
 VARIANT = "minbase"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -105,17 +106,36 @@ def _unmount_below(root: Path) -> None:
             subprocess.run(["umount", "-l", str(target)], check=False)
 
 
+def _share_packages(source: Path, dest: Path) -> None:
+    """Hard-link downloaded .deb files across (same file system), so each is fetched once."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for deb in source.glob("*.deb"):
+        target = dest / deb.name
+        if not target.exists():
+            try:
+                target.hardlink_to(deb)
+            except OSError:
+                shutil.copy2(deb, target)
+
+
 @contextmanager
 def throwaway_root(tarball: Path, parent: Path) -> Iterator[Path]:
-    """An extracted copy of the cached root with /proc mounted; unmounted and removed after."""
+    """An extracted copy of the cached root with /proc mounted; unmounted and removed after.
+
+    Packages downloaded by earlier tests are put in its apt cache first, and the ones it
+    downloads are kept for the next tests (under `.stackyard/roles-rootfs/debs/`).
+    """
     root = parent / "root"
     root.mkdir()
     with tarfile.open(tarball) as archive:
         archive.extractall(root, filter="fully_trusted")
     shutil.copy("/etc/resolv.conf", root / "etc/resolv.conf")
+    archives = root / "var/cache/apt/archives"
+    _share_packages(DEBS, archives)
     subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
     try:
         yield root
     finally:
         _unmount_below(root)
+        _share_packages(archives, DEBS)
         shutil.rmtree(root, ignore_errors=True)
