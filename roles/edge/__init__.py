@@ -7,6 +7,7 @@ rendered from host data and run by its own unit in the foreground; Debian's defa
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server
 
 from roles import units
+from roles.cdn_templates import render_cdn_template
 
-CDN_TEMPLATES = Path(__file__).resolve().parents[2] / "apps" / "cdn" / "templates"
 HERE = Path(__file__).resolve().parent
 CONFIG = "/etc/nginx/stackyard-edge.conf"
 UNIT = "stackyard-edge.service"
@@ -53,7 +54,7 @@ def nginx_context(data: Any) -> dict[str, Any]:
         "paths": {
             "cache": CACHE,
             "temp": TEMP,
-            "pid": "/run/stackyard-edge/nginx.pid",
+            "pid": "/run/stackyard-edge.pid",
             "access_log": "/var/log/nginx/stackyard-edge.access.log",
             "error_log": "/var/log/nginx/stackyard-edge.error.log",
         },
@@ -82,12 +83,11 @@ def edge() -> None:
         files.directory(
             name=f"Folder {folder}", path=folder, user="www-data", group="www-data", mode="750"
         )
-    config = files.template(
+    config = files.put(
         name="nginx edge cache configuration (CDN template)",
-        src=str(CDN_TEMPLATES / "nginx-edge.conf.j2"),
+        src=StringIO(render_cdn_template("nginx-edge.conf.j2", context)),
         dest=CONFIG,
         mode="644",
-        **context,
     )
     server.shell(
         name="Check the edge configuration (nginx -t)",

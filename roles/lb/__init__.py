@@ -6,6 +6,7 @@ on every server, which is what `stackyard serve` answers.
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server
 
 from roles import units
+from roles.cdn_templates import render_cdn_template
 
-CDN_TEMPLATES = Path(__file__).resolve().parents[2] / "apps" / "cdn" / "templates"
 CONFIG = "/etc/haproxy/haproxy.cfg"
 
 
@@ -43,12 +44,11 @@ def haproxy_context(data: Any) -> dict[str, Any]:
 def lb() -> None:
     context = haproxy_context(host.data)
     apt.packages(name="HAProxy", packages=["haproxy"], update=True, cache_time=3600)
-    config = files.template(
+    config = files.put(
         name="HAProxy configuration (CDN template)",
-        src=str(CDN_TEMPLATES / "haproxy.cfg.j2"),
+        src=StringIO(render_cdn_template("haproxy.cfg.j2", context)),
         dest=CONFIG,
         mode="644",
-        **context,
     )
     server.shell(
         name="Check the HAProxy configuration (haproxy -c)",
