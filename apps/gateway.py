@@ -27,6 +27,7 @@ from apps.kernel.logging import configure_logging, request_log_middleware
 from apps.kernel.metrics import MetricsController, prometheus_config
 from apps.kernel.realtime import channels_plugin
 from apps.kernel.settings import Settings, get_settings
+from apps.kernel.tasks import configure as configure_tasks
 
 VERSION = "0.1.0"
 KERNEL_SEGMENTS = frozenset({"auth", "health", "ready", "metrics", "schema"})
@@ -116,6 +117,8 @@ def create_app(apps: Sequence[str] | None = None, settings: Settings | None = No
     configure_logging(settings.log_level)
     from apps.kernel.identity import router as identity_router
 
+    # Apps enqueue Celery tasks from request handlers: point the producer at the broker.
+    configure_tasks(settings)
     jwt_auth = build_jwt_auth(settings)
     metrics = prometheus_config()
     app_tags = [Tag(name=name, description=app_description(name)) for name in names]

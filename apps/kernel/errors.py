@@ -22,6 +22,8 @@ from advanced_alchemy.exceptions import (
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DataError, IntegrityError
 
 PROBLEM_JSON = "application/problem+json"
@@ -239,6 +241,19 @@ def _data_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     )
 
 
+def _redis_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Redis unreachable: the request may be fine, the platform cannot serve it right now.
+    logger.warning("redis unavailable on %s: %s", request.url.path, exc)
+    return problem(
+        503,
+        "Service unavailable",
+        "A backing service is unavailable; try again shortly",
+        slug="unavailable",
+        instance=request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -259,6 +274,8 @@ exception_handlers: ExceptionHandlersMap = {
     AAIntegrityError: _integrity_handler,
     IntegrityError: _integrity_handler,
     DataError: _data_error_handler,
+    RedisConnectionError: _redis_down_handler,
+    RedisTimeoutError: _redis_down_handler,
     Exception: _internal_handler,
 }
 

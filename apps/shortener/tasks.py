@@ -18,7 +18,12 @@ FLUSH_TASK = "shortener.flush_visits"
 @celery_app.task(name=FLUSH_TASK, acks_late=True, ignore_result=True)
 def flush_visits() -> int:
     """Write the visits buffered in Redis to the counters; returns the batches written."""
-    return run_async(flush_buffer(get_redis(), db.session))
+    return run_async(_flush())
+
+
+async def _flush() -> int:
+    # The Redis client belongs to the worker's event loop, so it is taken inside it.
+    return await flush_buffer(get_redis(), db.session)
 
 
 celery_app.conf.beat_schedule = {

@@ -10,6 +10,7 @@ change takes effect at the next refresh (the access token lives `ACCESS_TOKEN_TT
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
+from redis.exceptions import RedisError
 
 from apps.kernel.cache import get_redis
 from apps.kernel.errors import Forbidden
@@ -31,6 +33,7 @@ CSRF_COOKIE = "stackyard_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 ROLES = ("user", "admin")
+logger = logging.getLogger("stackyard.auth")
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,13 @@ async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, An
         keys.append(deny_key_for_session(token.extras["sid"]))
     if not keys:
         return False
-    return bool(await get_redis().exists(*keys))
+    try:
+        return bool(await get_redis().exists(*keys))
+    except RedisError:
+        # The deny-list is unreachable. Failing closed would sign every user out during a
+        # Redis outage; access tokens live ACCESS_TOKEN_TTL seconds, so accept and say so.
+        logger.warning("token deny-list unreachable; accepting token %s unchecked", token.jti)
+        return False
 
 
 class OptionalJWTCookieMiddleware(JWTCookieAuthenticationMiddleware):

@@ -156,3 +156,10 @@ def _link_id(code: str) -> str:
             await db.dispose_engines()
 
     return asyncio.run(find())
+
+
+def test_the_beat_task_runs_outside_any_event_loop(stack):
+    """Celery calls the task from a plain thread: it must open its own loop and Redis client."""
+    from apps.shortener.tasks import flush_visits
+
+    assert isinstance(flush_visits.run(), int)
