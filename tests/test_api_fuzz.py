@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.apps.weather.fake_upstream import start_fake_upstream
+from tests.conftest import promote
 from tests.support.servers import LiveServer, live_server
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,7 @@ def fuzz_headers(fuzz_server: LiveServer) -> dict[str, str]:
         json={"email": email, "password": password, "display_name": "Fuzz"},
     )
     assert signup.status_code == 201, signup.text
+    promote(email)  # an admin reaches the admin-only operations too
     login = httpx.post(f"{fuzz_server.url}/auth/login", json={"email": email, "password": password})
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
