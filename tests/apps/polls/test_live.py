@@ -140,7 +140,9 @@ def test_unknown_polls_and_bad_tokens_are_closed_with_a_reason(
         (f"/polls/{poll_id}/live?device=x", None, 4422),
     ]
     for path, protocols, code in cases:
-        with pytest.raises(WebSocketDisconnect) as closed:
-            with client.websocket_connect(path, subprotocols=protocols) as ws:
-                ws.receive_json(timeout=5)
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            client.websocket_connect(path, subprotocols=protocols) as ws,
+        ):
+            ws.receive_json(timeout=5)
         assert closed.value.code == code, path
