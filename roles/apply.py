@@ -86,6 +86,6 @@ def _report(state: State, host: Any, *, executed: bool) -> HostReport:
         if executed:
             changed = meta.did_change() if meta.is_complete() else None
         else:
-            changed = meta.will_change()
+            changed = meta.will_change
         report.operations.append((name, changed))
     return report

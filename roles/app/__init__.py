@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
 from roles import units
-from roles.release import ENV_FILE, VENV, release
+from roles.release import ENV_FILE, VENV, Release, release
 
 HERE = Path(__file__).resolve().parent
 UNIT = "stackyard-app.service"
@@ -43,7 +43,7 @@ def runs_migrations() -> bool:
 
 @deploy("app")
 def app() -> None:
-    installed = release()
+    installed = cast(Release, release())
     unit = files.template(
         name=f"Unit {UNIT}",
         src=str(HERE / "stackyard-app.service.j2"),

@@ -23,6 +23,20 @@ PACKAGES = [
 SERVICE_USER = "stackyard"
 
 
+def service_user() -> None:
+    """The unprivileged user the Stackyard processes run as (also ensured by the release)."""
+    server.group(name="Service group", group=SERVICE_USER, system=True)
+    server.user(  # noqa: S604 - `shell` is a login shell, not a subprocess
+        name="Service user (runs the Stackyard processes)",
+        user=SERVICE_USER,
+        group=SERVICE_USER,
+        home="/var/lib/stackyard",
+        shell="/usr/sbin/nologin",
+        system=True,
+        create_home=True,
+    )
+
+
 @deploy("base")
 def base() -> None:
     """What every node kind shares; the other roles assume it ran first."""
@@ -33,16 +47,7 @@ def base() -> None:
         cache_time=3600,
         no_recommends=True,
     )
-    server.group(name="Service group", group=SERVICE_USER, system=True)
-    server.user(
-        name="Service user (runs the Stackyard processes)",
-        user=SERVICE_USER,
-        group=SERVICE_USER,
-        home="/var/lib/stackyard",
-        shell="/usr/sbin/nologin",  # noqa: S604 - a login shell, not a subprocess
-        system=True,
-        create_home=True,
-    )
+    service_user()
     _admins()
     _ssh()
     _unattended_upgrades()
@@ -52,10 +57,10 @@ def base() -> None:
 
 def _admins() -> None:
     for admin in host.data.get("admin_users", []):
-        server.user(
+        server.user(  # noqa: S604 - `shell` is a login shell, not a subprocess
             name=f"Admin user {admin['name']}",
             user=admin["name"],
-            shell="/bin/bash",  # noqa: S604 - a login shell, not a subprocess
+            shell="/bin/bash",
             groups=["sudo"],
             public_keys=admin.get("ssh_keys", []),
             create_home=True,

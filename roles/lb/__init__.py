@@ -7,7 +7,6 @@ on every server, which is what `stackyard serve` answers.
 from __future__ import annotations
 
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 from pyinfra import host

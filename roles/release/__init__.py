@@ -8,7 +8,7 @@ again whenever its content changes, even under the same version number.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from pyinfra.api import deploy, operation
 from pyinfra.api.operation import OperationMeta
 from pyinfra.facts.files import FileContents
 from pyinfra.operations import apt, files, pip
+
+from roles.base import service_user
 
 HERE = Path(__file__).resolve().parent
 ROOT = "/opt/stackyard"
@@ -40,7 +42,7 @@ def _index_args() -> str:
 
 
 @operation()
-def wheel_installed(wheel: str, digest: str, index_args: str = "") -> Iterator[str]:
+def wheel_installed(wheel: str, digest: str, index_args: str = "") -> Generator[str, None, None]:
     """Install the uploaded wheel into the venv unless the marker says this exact build is in."""
     current = host.get_fact(FileContents, path=MARKER)
     if current and current[0].strip() == digest:
@@ -70,6 +72,7 @@ def release() -> Release:
         cache_time=3600,
         no_recommends=True,
     )
+    service_user()
     files.directory(name="Release folder", path=RELEASES, mode="755")
     files.directory(
         name="Data folder", path=DATA_DIR, user="stackyard", group="stackyard", mode="750"

@@ -9,7 +9,7 @@ network, new namespaces, read-only root, a private /tmp, every capability droppe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 from pyinfra import host
@@ -23,7 +23,7 @@ IMAGES = "/var/lib/stackyard/runner-images"
 
 
 @operation()
-def runner_unpacked(runner: str, tarball: str, digest: str) -> Iterator[str]:
+def runner_unpacked(runner: str, tarball: str, digest: str) -> Generator[str, None, None]:
     """Unpack the runner's tarball into a fresh root unless that exact tarball is unpacked."""
     marker = f"{RUNNERS}/{runner}.sha256"
     current = host.get_fact(FileContents, path=marker)

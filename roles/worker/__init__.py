@@ -6,13 +6,14 @@ Beat runs on the first worker node only: two schedulers would enqueue every peri
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
 from roles import units
-from roles.release import ENV_FILE, VENV, release
+from roles.release import ENV_FILE, VENV, Release, release
 
 HERE = Path(__file__).resolve().parent
 WORKER = "stackyard-worker.service"
@@ -26,7 +27,7 @@ def runs_beat() -> bool:
 
 @deploy("worker")
 def worker() -> None:
-    installed = release()
+    installed = cast(Release, release())
     worker_unit = files.template(
         name=f"Unit {WORKER}",
         src=str(HERE / "stackyard-worker.service.j2"),

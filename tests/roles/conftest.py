@@ -135,4 +135,3 @@ def read(root: Path, path: str) -> str:
 
 def chroot(root: Path, *command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["chroot", str(root), *command], capture_output=True, text=True)
-

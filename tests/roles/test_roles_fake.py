@@ -30,13 +30,13 @@ def test_group_data_differs_per_environment():
 
 
 def test_outputs_of_another_environment_are_refused():
-    with pytest.raises(InventoryError, match="not 'prod'"):
+    with pytest.raises(InventoryError, match=r"not .prod."):
         read_outputs("prod", OUTPUTS / "dev.json")
 
 
 def test_unknown_node_kind_and_missing_address_are_named():
     outputs = read_outputs("dev", OUTPUTS / "dev.json")
-    with pytest.raises(InventoryError, match="hosts.mystery"):
+    with pytest.raises(InventoryError, match=r"hosts\.mystery"):
         plan_nodes({**outputs, "hosts": {"mystery": []}}, "dev")
     with pytest.raises(InventoryError, match=r"hosts.app\[0\].address"):
         plan_nodes({**outputs, "hosts": {"app": [{"name": "a", "address": ""}]}}, "dev")
@@ -146,9 +146,10 @@ def test_observability_loads_the_project_rules_and_dashboards(fake_run, tmp_path
     uploads = run.uploads["prometheus"]
     assert "/etc/prometheus/rules/alerts.yml" in uploads
     assert "/var/lib/grafana/dashboards/stackyard/platform.json" in uploads
-    assert "uid: stackyard-prometheus" in uploads[
-        "/etc/grafana/provisioning/datasources/stackyard.yml"
-    ]
+    assert (
+        "uid: stackyard-prometheus"
+        in uploads["/etc/grafana/provisioning/datasources/stackyard.yml"]
+    )
     config = uploads["/etc/prometheus/prometheus.yml"]
     assert '"192.0.2.11:8000"' in config and '"192.0.2.71:9100"' in config
     (tmp_path / "rules").mkdir()
