@@ -24,7 +24,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://stackyard.dev/problems/"
@@ -230,12 +230,13 @@ def _data_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     # The database refused a value the schema let through (a NUL byte, a date out of its
     # range, a string longer than its column): the client's input, so 422, not 500.
     original = getattr(exc, "orig", None)
-    reason = type(original).__name__ if original is not None else type(exc).__name__
+    lines = str(original if original is not None else exc).strip().splitlines()
+    reason = lines[0][:200] if lines else type(exc).__name__
     logger.info("data error on %s: %s", request.url.path, exc)
     return problem(
         422,
         "Invalid value",
-        f"A value cannot be stored ({reason})",
+        f"A value cannot be stored: {reason}",
         slug="invalid",
         instance=request.url.path,
     )
@@ -252,6 +253,26 @@ def _redis_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
         instance=request.url.path,
         headers={"Retry-After": "5"},
     )
+
+
+def _sqlstate(exc: Exception) -> str:
+    original = getattr(exc, "orig", None)
+    for source in (original, getattr(original, "__cause__", None)):
+        code = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
+        if code:
+            return str(code)
+    return ""
+
+
+def _dbapi_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Drivers do not always raise the specific SQLAlchemy class; the SQLSTATE says what
+    # happened: class 22 is bad data from the client, class 23 a constraint violation.
+    state = _sqlstate(exc)
+    if state.startswith("22"):
+        return _data_error_handler(request, exc)
+    if state.startswith("23"):
+        return _integrity_handler(request, exc)
+    return _internal_handler(request, exc)
 
 
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -274,6 +295,7 @@ exception_handlers: ExceptionHandlersMap = {
     AAIntegrityError: _integrity_handler,
     IntegrityError: _integrity_handler,
     DataError: _data_error_handler,
+    DBAPIError: _dbapi_handler,
     RedisConnectionError: _redis_down_handler,
     RedisTimeoutError: _redis_down_handler,
     Exception: _internal_handler,
