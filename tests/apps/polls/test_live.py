@@ -67,7 +67,7 @@ def test_votes_are_pushed_as_coalesced_tallies_at_most_ten_a_second(
         started = time.monotonic()
         for n in range(ballots):
             assert vote(client, poll_id, n % 3 + 1, device=new_device()).status_code == 200
-        pushes = []
+        pushes: list[dict[str, Any]] = []
         while not pushes or pushes[-1]["results"]["voters"] < ballots:
             pushes.append(next_message(ws))
         elapsed = time.monotonic() - started

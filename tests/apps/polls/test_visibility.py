@@ -11,8 +11,8 @@ from tests.apps.polls.helpers import counts, make_poll, new_device, results, vot
 from tests.conftest import Account, sign_up
 
 VIEWERS = ("creator", "voter", "non_voter", "anonymous", "device_voter")
-SEES_BEFORE_CLOSE = {
-    "live": {viewer: None for viewer in VIEWERS},
+SEES_BEFORE_CLOSE: dict[str, dict[str, str | None]] = {
+    "live": dict.fromkeys(VIEWERS),
     "after_vote": {
         "creator": None,
         "voter": None,
