@@ -10,7 +10,8 @@ EVENT_BUS_URL chooses the broker: `amqp://...` (RabbitMQ), `redis://...`, or, un
 
     consumer = events.get_bus().consumer("notifications", ["notifications.*"], handle)
     consumer.start()                              # a daemon thread; consumer.stop() ends it
-    # handle(event: BusEvent) runs once per event per group; raise to have it retried.
+    # handle(event: BusEvent) runs once per event per group; raise to have it retried,
+    # raise events.Reject(reason) for an event that can never succeed (buried at once).
 
 Delivery: every event goes to a durable topic exchange (`stackyard.events`) and from there to
 one durable queue per consumer group bound to the group's topic patterns (`*` one word, `#`
@@ -57,6 +58,10 @@ _declared_groups: dict[str, tuple[str, ...]] = {}
 
 class EventBusError(ValueError):
     """A topic, group or payload the bus refuses; the message says which and why."""
+
+
+class Reject(Exception):
+    """Raised by a handler for an event that can never succeed: buried at once, no retries."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,8 @@ class BusConsumer(ConsumerMixin):
             return
         try:
             self.handler(event)
+        except Reject as exc:
+            self._bury(event.body(), {"attempt": event.attempt}, f"rejected: {exc}")
         except Exception as exc:
             logger.warning(
                 "handler of %s failed on %s (attempt %d)",
