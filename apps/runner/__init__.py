@@ -1,0 +1,1 @@
+"""Online code runner (brief #15): untrusted Python in bubblewrap or docker sandboxes."""

@@ -1,0 +1,42 @@
+"""Settings of the code runner, read from the environment (tests shorten them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    backend: str
+    """`auto` (bubblewrap, else docker), `bubblewrap` or `docker`."""
+    concurrency: int
+    """Sandboxes at once per worker; never more than the core count."""
+    uid_base: int
+    """Sandbox slot N runs as host uid/gid uid_base + N, so RLIMIT_NPROC counts per slot."""
+    python: str
+    node: str
+    nice: int
+    slots_dir: Path
+    slot_wait_s: float
+
+    @classmethod
+    def from_env(cls) -> RunnerConfig:
+        cores = os.cpu_count() or 1
+        data_dir = Path(os.environ.get("STACKYARD_DATA_DIR", ".stackyard")).expanduser()
+        return cls(
+            backend=os.environ.get("RUNNER_BACKEND", "auto").strip() or "auto",
+            concurrency=max(1, min(cores, _env_int("RUNNER_CONCURRENCY", cores))),
+            uid_base=_env_int("RUNNER_UID_BASE", 61000),
+            python=os.environ.get("RUNNER_PYTHON", "/usr/bin/python3"),
+            node=os.environ.get("RUNNER_NODE", "/usr/bin/node"),
+            nice=_env_int("RUNNER_NICE", 10),
+            slots_dir=data_dir.resolve() / "runner-slots",
+            slot_wait_s=float(os.environ.get("RUNNER_SLOT_WAIT_S", "60")),
+        )

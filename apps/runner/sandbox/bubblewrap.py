@@ -1,0 +1,476 @@
+"""The bubblewrap backend: namespaces, read-only binds, seccomp, rlimits and a slot uid each.
+
+Each run takes a slot (a lock file under the data dir, so several worker processes share
+them); slot N runs as host uid/gid `uid_base + N`, so RLIMIT_NPROC counts the processes of
+that one sandbox. Inside: new user, pid, ipc, uts, net, cgroup and mount namespaces, only
+/usr bound (read-only), a fresh /proc of the sandbox's pid namespace, a size-capped tmpfs at
+/work, an empty environment but for a safe set, and the seccomp filter of `seccomp_filter`.
+The parent enforces the wall time: it kills bwrap's process group, the pid namespace dies
+with its init, and any process left with the slot's uid is killed too.
+
+Cgroups: this machine has cgroup v1 without a writable memory or pids hierarchy, so memory
+is capped by RLIMIT_AS and processes by RLIMIT_NPROC on the slot uid.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import math
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from apps.runner.config import RunnerConfig
+from apps.runner.limits import Limits
+from apps.runner.sandbox.base import (
+    SandboxEvents,
+    SandboxRequest,
+    SandboxResult,
+    SandboxUnavailable,
+)
+from apps.runner.sandbox.seccomp_filter import compile_filter
+
+TRACER_PATH = Path(__file__).with_name("tracer.py")
+SANDBOX_UID = 1000
+WORK_DIR_BYTES = 16 * 1024 * 1024
+SAFE_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": "/work",
+    "TMPDIR": "/work",
+    "LANG": "C.UTF-8",
+    "PYTHONIOENCODING": "utf-8",
+    "PYTHONUNBUFFERED": "1",
+}
+SAMPLE_INTERVAL_S = 0.2
+PROCESS_SLACK = 3
+"""bwrap's own processes (outer, the namespace's init) count against the slot's NPROC."""
+
+
+class SlotPool:
+    """At most `size` sandboxes at once on this host, each with its own uid."""
+
+    def __init__(self, directory: Path, size: int, uid_base: int) -> None:
+        self.directory = directory
+        self.size = size
+        self.uid_base = uid_base
+
+    @contextmanager
+    def acquire(self, timeout_s: float) -> Iterator[int]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for index in range(self.size):
+                handle = open(self.directory / f"slot-{index}.lock", "a+")  # noqa: SIM115
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.close()
+                    continue
+                try:
+                    yield self.uid_base + index
+                finally:
+                    handle.close()
+                return
+            if time.monotonic() > deadline:
+                raise SandboxUnavailable("every sandbox slot stayed busy; try again shortly")
+            time.sleep(0.05)
+
+
+def uid_processes(uid: int, *, with_zombies: bool = False) -> list[int]:
+    """Pids of the processes whose real uid is `uid` (zombies only when asked)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        rows = {k: v.split() for k, _, v in (r.partition(":") for r in status.splitlines())}
+        running = with_zombies or rows.get("State", ["?"])[0] != "Z"
+        if rows.get("Uid") and int(rows["Uid"][0]) == uid and running:
+            found.append(int(entry))
+    return found
+
+
+def kill_uid(uid: int, *, wait_s: float = 2.0) -> int:
+    """SIGKILL every process of `uid` until none is left running; the number killed."""
+    killed = 0
+    deadline = time.monotonic() + wait_s
+    while True:
+        pids = uid_processes(uid)
+        if not pids or time.monotonic() > deadline:
+            return killed
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+class UsageSampler:
+    """CPU time and peak memory of a slot's processes, sampled from /proc while they run.
+
+    bwrap's outer process does not reap the sandbox's processes, so its rusage misses them;
+    the tracer reports exact figures when the program ends normally, these cover a kill.
+    """
+
+    def __init__(self, uid: int) -> None:
+        self.uid = uid
+        self.cpu_by_pid: dict[int, float] = {}
+        self.peak_bytes = 0
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> None:
+        for pid in uid_processes(self.uid):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / self.tick
+            self.cpu_by_pid[pid] = max(cpu, self.cpu_by_pid.get(pid, 0.0))
+            for row in status.splitlines():
+                if row.startswith("VmHWM:"):
+                    self.peak_bytes = max(self.peak_bytes, int(row.split()[1]) * 1024)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu_by_pid.values())
+
+
+def bwrap_arguments(
+    *,
+    bwrap: str,
+    interpreter: str,
+    source_fd: int,
+    tracer_fd: int,
+    seccomp_fd: int,
+    report_fd: int,
+    work_dir_bytes: int = WORK_DIR_BYTES,
+) -> list[str]:
+    """The bwrap command line: what the sandbox sees, and the program it runs."""
+    args = [
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--uid", str(SANDBOX_UID),
+        "--gid", str(SANDBOX_UID),
+        "--hostname", "sandbox",
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/lib", "/lib",
+        "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/bin", "/bin",
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--size", str(work_dir_bytes),
+        "--tmpfs", "/work",
+        "--symlink", "/work", "/tmp",  # noqa: S108 - inside the sandbox
+        "--file", str(source_fd), "/work/main.py",
+        "--ro-bind-data", str(tracer_fd), "/sandbox/tracer.py",
+        "--chdir", "/work",
+        "--clearenv",
+    ]  # fmt: skip
+    for key, value in SAFE_ENV.items():
+        args += ["--setenv", key, value]
+    args += ["--seccomp", str(seccomp_fd), "--remount-ro", "/"]
+    args += ["--", interpreter, "-I", "-B", "/sandbox/tracer.py", "/work/main.py", str(report_fd)]
+    return args
+
+
+def _rlimits(limits: Limits, nice: int) -> None:
+    """Runs in the child after it became the slot uid, before bwrap is executed."""
+    cpu = max(1, math.ceil(limits.cpu_time_s))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
+    nproc = limits.processes + PROCESS_SLACK
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
+    os.nice(nice)
+
+
+def _usage(value: str) -> tuple[float, int] | None:
+    try:
+        cpu, peak = value.split()
+        return max(0.0, float(cpu)), max(0, int(peak))
+    except ValueError:
+        return None
+
+
+def _data_file(content: bytes) -> IO[bytes]:
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by the caller
+    handle.write(content)
+    handle.flush()
+    handle.seek(0)
+    return handle
+
+
+class BubblewrapSandbox:
+    """Runs Python under bubblewrap; see the module docstring for what it enforces."""
+
+    name = "bubblewrap"
+
+    def __init__(self, config: RunnerConfig | None = None) -> None:
+        self.config = config or RunnerConfig.from_env()
+        self.slots = SlotPool(self.config.slots_dir, self.config.concurrency, self.config.uid_base)
+        self._seccomp_bpf: bytes | None = None
+        self._checked: str | None = None
+        self._check_lock = threading.Lock()
+
+    def _bpf(self) -> bytes:
+        if self._seccomp_bpf is None:
+            with compile_filter() as handle:
+                self._seccomp_bpf = handle.read()
+        return self._seccomp_bpf
+
+    def check(self) -> None:
+        with self._check_lock:
+            if self._checked == "ok":
+                return
+            self._checked = self._probe()
+        if self._checked != "ok":
+            raise SandboxUnavailable(self._checked)
+
+    def _probe(self) -> str:
+        if shutil.which("bwrap") is None:
+            return "bubblewrap (bwrap) is not installed; apt-get install bubblewrap"
+        if not Path(self.config.python).is_file():
+            return f"no Python interpreter at {self.config.python} (RUNNER_PYTHON)"
+        if os.geteuid() != 0:
+            return (
+                "the bubblewrap backend must start as root to run each sandbox as its own "
+                "unprivileged uid (RLIMIT_NPROC counts per uid)"
+            )
+        try:
+            import pyseccomp  # noqa: F401
+        except (ImportError, OSError) as exc:
+            return f"libseccomp is not usable ({exc}); pip install pyseccomp, apt libseccomp2"
+        probe = self.run(SandboxRequest(language="python", source="print('ok')"), probe=True)
+        if probe.exit_code != 0 or probe.stdout.strip() != b"ok":
+            reason = probe.stderr.decode(errors="replace").strip()[:300]
+            return f"bubblewrap cannot create a sandbox here: {reason or probe.notes}"
+        return "ok"
+
+    def run(
+        self,
+        request: SandboxRequest,
+        events: SandboxEvents | None = None,
+        cancel: threading.Event | None = None,
+        *,
+        probe: bool = False,
+    ) -> SandboxResult:
+        if request.language != "python":
+            raise SandboxUnavailable(f"the bubblewrap backend does not run {request.language}")
+        if not probe:
+            self.check()
+        events = events or SandboxEvents()
+        with self.slots.acquire(self.config.slot_wait_s) as uid:
+            kill_uid(uid)
+            try:
+                return self._run_as(uid, request, events, cancel)
+            finally:
+                kill_uid(uid)
+
+    def _run_as(
+        self,
+        uid: int,
+        request: SandboxRequest,
+        events: SandboxEvents,
+        cancel: threading.Event | None,
+    ) -> SandboxResult:
+        limits = request.limits
+        report_read, report_write = os.pipe()
+        os.set_blocking(report_read, False)
+        files = [
+            _data_file(request.source.encode("utf-8", errors="replace")),
+            _data_file(TRACER_PATH.read_bytes()),
+            _data_file(self._bpf()),
+            _data_file(request.stdin.encode("utf-8", errors="replace")),
+        ]
+        source, tracer, bpf, stdin = files
+        args = bwrap_arguments(
+            bwrap=shutil.which("bwrap") or "bwrap",
+            interpreter=self.config.python,
+            source_fd=source.fileno(),
+            tracer_fd=tracer.fileno(),
+            seccomp_fd=bpf.fileno(),
+            report_fd=report_write,
+        )
+        nice = self.config.nice
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(
+                args,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(source.fileno(), tracer.fileno(), bpf.fileno(), report_write),
+                start_new_session=True,
+                user=uid,
+                group=uid,
+                extra_groups=[],
+                preexec_fn=lambda: _rlimits(limits, nice),
+                cwd="/",
+                env={"PATH": "/usr/bin:/bin"},
+            )
+        except OSError as exc:
+            os.close(report_read)
+            os.close(report_write)
+            for handle in files:
+                handle.close()
+            return SandboxResult(exit_code=None, notes=[f"could not start bwrap: {exc}"])
+        os.close(report_write)
+        for handle in files:
+            handle.close()
+        events.started()
+        try:
+            return self._supervise(process, report_read, uid, limits, events, cancel, started)
+        finally:
+            os.close(report_read)
+
+    def _supervise(
+        self,
+        process: subprocess.Popen[bytes],
+        report_read: int,
+        uid: int,
+        limits: Limits,
+        events: SandboxEvents,
+        cancel: threading.Event | None,
+        started: float,
+    ) -> SandboxResult:
+        result = SandboxResult()
+        kept = {"stdout": bytearray(), "stderr": bytearray()}
+        selector = selectors.DefaultSelector()
+        assert process.stdout is not None and process.stderr is not None
+        selector.register(process.stdout, selectors.EVENT_READ, "stdout")
+        selector.register(process.stderr, selectors.EVENT_READ, "stderr")
+        selector.register(report_read, selectors.EVENT_READ, "report")
+        deadline = started + limits.wall_time_s
+        reported_limit: str | None = None
+        report_buffer = b""
+        killed_for: str | None = None
+        open_streams = 2
+        sampler = UsageSampler(uid)
+        next_sample = 0.0
+        reported_usage: tuple[float, int] | None = None
+        while open_streams or report_read in selector.get_map():
+            if time.monotonic() >= next_sample:
+                sampler.sample()
+                next_sample = time.monotonic() + SAMPLE_INTERVAL_S
+            if killed_for is None:
+                if time.monotonic() >= deadline:
+                    killed_for = "wall_time"
+                elif cancel is not None and cancel.is_set():
+                    killed_for = "cancelled"
+                if killed_for:
+                    self._kill(process, uid)
+            for key, _ in selector.select(timeout=0.05):
+                name = key.data
+                fd = key.fd
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    selector.unregister(fd)
+                    if name != "report":
+                        open_streams -= 1
+                    continue
+                if name == "report":
+                    report_buffer += chunk
+                    *rows, report_buffer = report_buffer.split(b"\n")
+                    for row in rows[-64:]:
+                        kind, _, value = row.decode(errors="replace").partition(" ")
+                        if kind == "line" and value.isdigit():
+                            result.last_line = int(value)
+                            events.line(int(value))
+                        elif kind == "limit" and reported_limit is None:
+                            reported_limit = value[:32]
+                        elif kind == "usage":
+                            reported_usage = _usage(value)
+                    continue
+                room = limits.output_bytes - len(kept[name])
+                if room <= 0:
+                    result.truncated = True
+                    continue
+                if len(chunk) > room:
+                    result.truncated = True
+                    chunk = chunk[:room]
+                kept[name] += chunk
+                events.output(name, chunk)
+            if killed_for is not None and time.monotonic() > deadline + 5:
+                break  # pipes held open by something unkillable: stop waiting for them
+        selector.close()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        result.wall_time_s = round(time.monotonic() - started, 3)
+        cpu_s, peak = sampler.cpu_s, max(sampler.peak_bytes, usage.ru_maxrss * 1024)
+        if reported_usage is not None:
+            cpu_s = max(cpu_s, reported_usage[0])
+            peak = max(peak, reported_usage[1])
+        result.cpu_time_s = round(cpu_s, 3)
+        result.peak_memory_bytes = peak
+        result.stdout, result.stderr = bytes(kept["stdout"]), bytes(kept["stderr"])
+        code = process.returncode
+        if code < 0:
+            result.signal = -code
+        elif code > 128 and killed_for is None:
+            result.signal = code - 128  # bwrap reports a child killed by signal N as 128 + N
+        else:
+            result.exit_code = code
+        if killed_for == "cancelled":
+            result.cancelled = True
+            result.exit_code, result.signal = None, signal.SIGKILL
+        elif killed_for == "wall_time":
+            result.exit_code, result.signal = None, signal.SIGKILL
+        result.limit_hit = self._limit_hit(result, killed_for, reported_limit, limits)
+        return result
+
+    @staticmethod
+    def _limit_hit(
+        result: SandboxResult, killed_for: str | None, reported: str | None, limits: Limits
+    ) -> str | None:
+        if killed_for == "wall_time":
+            return "wall_time"
+        if killed_for == "cancelled":
+            return None
+        if result.signal == signal.SIGXCPU or (
+            result.signal == signal.SIGKILL and result.cpu_time_s >= limits.cpu_time_s
+        ):
+            return "cpu_time"
+        if result.signal == signal.SIGXFSZ:
+            return "file_size"
+        if reported:
+            return reported
+        if result.truncated:
+            return "output"
+        return None
+
+    @staticmethod
+    def _kill(process: subprocess.Popen[bytes], uid: int) -> None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError as exc:
+            if exc.errno != errno.ESRCH:
+                raise
+        kill_uid(uid)

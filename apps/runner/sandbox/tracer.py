@@ -1,0 +1,129 @@
+"""Runs the user's Python file inside the sandbox and reports the line being executed.
+
+Self-contained (standard library only): it is copied into every sandbox and image. The
+parent reads newline-separated messages on the descriptor named by the second argument
+(default 3): `line N` at most every
+REPORT_INTERVAL seconds while the line changes, and `limit NAME` when the program died of
+a resource limit the interpreter reports as an exception (memory, file size, processes),
+and `usage CPU_S PEAK_BYTES` at the end.
+
+Usage: python3 -I tracer.py /work/main.py [REPORT_FD]
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import errno
+import os
+import sys
+import threading
+import traceback
+from types import FrameType
+from typing import Any
+
+REPORT_FD = 3
+REPORT_INTERVAL = 0.1
+
+
+class LineReporter:
+    """Remembers the current line of the user's file; a thread sends it when it changes."""
+
+    def __init__(self, path: str, fd: int) -> None:
+        self.path = path
+        self.fd = fd
+        self.line = 0
+        self.sent = 0
+        self.stop = threading.Event()
+
+    def global_trace(self, frame: FrameType, event: str, arg: Any) -> Any:
+        if frame.f_code.co_filename != self.path:
+            return None
+        self.line = frame.f_lineno
+        return self.local_trace
+
+    def local_trace(self, frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line":
+            self.line = frame.f_lineno
+        return self.local_trace
+
+    def send(self, message: str) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.fd, (message + "\n").encode())
+
+    def run(self) -> None:
+        while not self.stop.wait(REPORT_INTERVAL):
+            line = self.line
+            if line and line != self.sent:
+                self.sent = line
+                self.send(f"line {line}")
+
+
+def limit_of(exc: BaseException) -> str | None:
+    """The resource limit an uncaught exception stands for, if any."""
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, OSError):
+        if exc.errno == errno.EFBIG:
+            return "file_size"
+        if exc.errno == errno.ENOSPC:
+            return "disk_space"
+        if exc.errno == errno.EAGAIN and isinstance(exc, BlockingIOError):
+            return "processes"
+        if exc.errno == errno.EMFILE:
+            return "open_files"
+    return None
+
+
+def report_usage(reporter: LineReporter) -> None:
+    """CPU seconds and peak resident bytes of this process and the children it waited for."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    peak = max(own.ru_maxrss, children.ru_maxrss) * 1024
+    reporter.send(f"usage {cpu:.3f} {peak}")
+
+
+def main() -> int:
+    path = sys.argv[1]
+    report_fd = int(sys.argv[2]) if len(sys.argv) > 2 else REPORT_FD
+    reporter = LineReporter(path, report_fd)
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        source = handle.read()
+    try:
+        code = compile(source, path, "exec")
+    except SyntaxError:
+        traceback.print_exc(limit=0)
+        return 1
+    sys.argv = [path]
+    sys.path[0:0] = [os.path.dirname(path)]
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": path, "__builtins__": builtins}
+    thread = threading.Thread(target=reporter.run, name="line-reporter", daemon=True)
+    thread.start()
+    threading.settrace(reporter.global_trace)
+    sys.settrace(reporter.global_trace)
+    try:
+        exec(code, namespace)  # noqa: S102 - running the user's program is the point
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        sys.settrace(None)
+        limit = limit_of(exc)
+        if limit:
+            reporter.send(f"limit {limit}")
+        tb = exc.__traceback__.tb_next if exc.__traceback__ else None
+        traceback.print_exception(type(exc), exc, tb)
+        return 1
+    finally:
+        sys.settrace(None)
+        threading.settrace(None)  # type: ignore[arg-type]
+        reporter.stop.set()
+        report_usage(reporter)
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
