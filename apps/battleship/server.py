@@ -117,9 +117,9 @@ class GameRoom:
                 if fresh is not None:
                     self.stored = fresh
             raise IllegalMove("the move could not be saved (the game changed); try again")
+        self._announce(event)
         if on_saved is not None:
             on_saved()
-        self._announce(event)
         self._schedule()
 
     def _announce(self, event: dict[str, Any] | None) -> None:
