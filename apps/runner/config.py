@@ -22,6 +22,7 @@ class RunnerConfig:
     """Sandbox slot N runs as host uid/gid uid_base + N, so RLIMIT_NPROC counts per slot."""
     python: str
     node: str
+    docker: str
     nice: int
     slots_dir: Path
     slot_wait_s: float
@@ -36,6 +37,7 @@ class RunnerConfig:
             uid_base=_env_int("RUNNER_UID_BASE", 61000),
             python=os.environ.get("RUNNER_PYTHON", "/usr/bin/python3"),
             node=os.environ.get("RUNNER_NODE", "/usr/bin/node"),
+            docker=os.environ.get("RUNNER_DOCKER", "docker"),
             nice=_env_int("RUNNER_NICE", 10),
             slots_dir=data_dir.resolve() / "runner-slots",
             slot_wait_s=float(os.environ.get("RUNNER_SLOT_WAIT_S", "60")),

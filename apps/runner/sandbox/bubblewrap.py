@@ -421,10 +421,12 @@ class BubblewrapSandbox:
             if killed_for is not None and time.monotonic() > deadline + 5:
                 break  # pipes held open by something unkillable: stop waiting for them
         selector.close()
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status, _rusage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         result.wall_time_s = round(time.monotonic() - started, 3)
-        cpu_s, peak = sampler.cpu_s, max(sampler.peak_bytes, usage.ru_maxrss * 1024)
+        # bwrap's own rusage is useless here: its maxrss is inherited from this forking
+        # process, and it does not reap the sandbox's processes.
+        cpu_s, peak = sampler.cpu_s, sampler.peak_bytes
         if reported_usage is not None:
             cpu_s = max(cpu_s, reported_usage[0])
             peak = max(peak, reported_usage[1])

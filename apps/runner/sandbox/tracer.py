@@ -8,6 +8,7 @@ a resource limit the interpreter reports as an exception (memory, file size, pro
 and `usage CPU_S PEAK_BYTES` at the end.
 
 Usage: python3 -I tracer.py /work/main.py [REPORT_FD]
+       python3 -I tracer.py - (the source on stdin, a NUL byte, then the program's input)
 """
 
 from __future__ import annotations
@@ -86,8 +87,20 @@ def report_usage(reporter: LineReporter) -> None:
     reporter.send(f"usage {cpu:.3f} {peak}")
 
 
+def source_from_stdin(path: str = "/work/main.py") -> str:
+    """Docker images get the program on stdin ahead of its input, ended by a NUL byte."""
+    source = bytearray()
+    while (byte := sys.stdin.buffer.read(1)) not in (b"", b"\0"):
+        source += byte
+    with open(path, "wb") as handle:
+        handle.write(source)
+    return path
+
+
 def main() -> int:
     path = sys.argv[1]
+    if path == "-":
+        path = source_from_stdin()
     report_fd = int(sys.argv[2]) if len(sys.argv) > 2 else REPORT_FD
     reporter = LineReporter(path, report_fd)
     with open(path, encoding="utf-8", errors="replace") as handle:

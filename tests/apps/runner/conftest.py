@@ -43,3 +43,21 @@ def sandbox(runner_dir: Path) -> Iterator[BubblewrapSandbox]:
     except SandboxUnavailable as exc:
         pytest.skip(f"no bubblewrap sandbox on this machine: {exc}")
     yield box
+
+
+@pytest.fixture
+def eager_runner(stack) -> Iterator[None]:
+    """Executions run on the local bounded pool as soon as they are submitted."""
+    from apps.kernel.tasks import celery_app
+    from apps.runner.sandbox import select_sandbox
+
+    try:
+        select_sandbox()
+    except SandboxUnavailable as exc:
+        pytest.skip(f"no sandbox on this machine: {exc}")
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = saved

@@ -9,6 +9,7 @@ import signal
 import socket
 import textwrap
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,6 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def run(sandbox: BubblewrapSandbox, source: str, **limits: object) -> SandboxResult:
-    from dataclasses import replace
-
     request = SandboxRequest(
         language="python", source=textwrap.dedent(source), limits=replace(SHORT, **limits)
     )
@@ -72,7 +71,7 @@ def test_memory_bomb_hits_the_memory_limit(sandbox):
 
 
 def test_infinite_loop_hits_the_cpu_limit(sandbox):
-    result = run(sandbox, "while True:\n    pass\n")
+    result = run(sandbox, "while True:\n    pass\n", wall_time_s=10.0)
     assert result.limit_hit == "cpu_time"
     assert result.signal == signal.SIGXCPU
     assert result.cpu_time_s >= SHORT.cpu_time_s * 0.8
@@ -274,12 +273,13 @@ def test_the_current_line_is_reported_while_it_runs(sandbox):
     request = SandboxRequest(
         language="python",
         source="import time\nfor _ in range(6):\n    time.sleep(0.1)\nwhile True:\n    pass\n",
-        limits=SHORT,
+        limits=replace(SHORT, wall_time_s=10.0),
     )
     result = sandbox.run(request, Lines())
     assert result.limit_hit == "cpu_time"
-    assert 3 in lines and 5 in lines
-    assert result.last_line == 5
+    assert 3 in lines
+    assert lines[-1] in (4, 5)
+    assert result.last_line == lines[-1]
 
 
 def test_cancelling_kills_the_program(sandbox):
