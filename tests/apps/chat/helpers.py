@@ -31,7 +31,7 @@ def connect(client: TestClient[Any], chat: ChatAccount) -> Any:
     )
 
 
-def next_event(ws: WebSocketTestSession, *types: str, timeout: float = 5) -> dict[str, Any]:
+def next_event(ws: WebSocketTestSession, *types: str, timeout: float = 10) -> dict[str, Any]:
     """The next event of one of `types` (pings, presence noise etc. skipped)."""
     while True:
         event = ws.receive_json(timeout=timeout)
