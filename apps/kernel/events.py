@@ -45,7 +45,7 @@ from apps.kernel.settings import get_settings
 
 EXCHANGE_NAME = "stackyard.events"
 QUEUE_PREFIX = "stackyard.events."
-MEMORY_URL = "memory://"
+MEMORY_URL = "memory://localhost/"
 TOPIC_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 BINDING_PATTERN = re.compile(r"^([A-Za-z0-9_-]+|\*|#)(\.([A-Za-z0-9_-]+|\*|#))*$")
 GROUP_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")

@@ -269,6 +269,7 @@ async def _sse_messages(
     client: ClientStream, after: int | None, ping_interval: float
 ) -> AsyncIterator[ServerSentEventMessage]:
     async with client.open():
+        # Sent once the feed is followed: from here on nothing the client is due can be missed.
         yield ServerSentEventMessage(comment="connected", retry=SSE_RETRY_MS)
         if after is not None:
             async for missed in client.missed(after):
@@ -308,8 +309,9 @@ async def notifications_socket(
     config = NotificationsConfig.from_env()
     await ensure_intake(hub)
     client = ClientStream(router_for(hub, config), user.id, config.client_queue_size)
-    await socket.accept(subprotocols=protocol)
-    code = await _relay(socket, client, after, config.ping_interval)
+    async with client.open():  # following the feed before the client hears it is connected
+        await socket.accept(subprotocols=protocol)
+        code = await _relay(socket, client, after, config.ping_interval)
     if code is not None:
         with contextlib.suppress(Exception):  # the client may already be gone
             await socket.close(code=code, reason="slow consumer: reconnect with last_event_id")
@@ -335,12 +337,11 @@ async def _relay(
         while True:
             await socket.receive_text()  # pongs and anything else: the client is alive
 
-    async with client.open():
-        sender, receiver = asyncio.create_task(send()), asyncio.create_task(receive())
-        done, pending = await asyncio.wait({sender, receiver}, return_when="FIRST_COMPLETED")
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+    sender, receiver = asyncio.create_task(send()), asyncio.create_task(receive())
+    done, pending = await asyncio.wait({sender, receiver}, return_when="FIRST_COMPLETED")
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     if sender in done and sender.exception() is None:
         return sender.result()
     if receiver in done and isinstance(receiver.exception(), WebSocketDisconnect):
