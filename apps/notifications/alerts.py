@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from apps.kernel.errors import ServiceUnavailable, Unauthorized
+from apps.kernel.errors import NotFound, Unauthorized
 from apps.notifications.schemas import NotificationCreate
 
 ALERTS_TOPIC = "alerts"
@@ -43,11 +43,10 @@ class AlertmanagerWebhook(msgspec.Struct):
 
 def check_credentials(authorization: str | None, token: str | None) -> None:
     """Accept `Bearer <token>` or basic auth with `<token>` as password, compared in constant
-    time; Unauthorized otherwise, ServiceUnavailable when no token is configured."""
+    time; Unauthorized otherwise, NotFound while no token is configured (not deployed)."""
     if token is None:
-        raise ServiceUnavailable(
-            "The Alertmanager receiver is not configured (NOTIFICATIONS_ALERTMANAGER_TOKEN)",
-            retry_after=60,
+        raise NotFound(
+            "The Alertmanager receiver is not configured (NOTIFICATIONS_ALERTMANAGER_TOKEN)"
         )
     scheme, _, credentials = (authorization or "").partition(" ")
     offered = ""

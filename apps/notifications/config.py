@@ -26,7 +26,7 @@ def _seconds(name: str, default: float) -> float:
 class NotificationsConfig:
     alertmanager_token: str | None = None
     """Shared secret Alertmanager sends (bearer credentials or basic-auth password); the
-    receiver answers 503 while it is unset."""
+    receiver answers 404 while it is unset."""
     poll_interval: float = 2.0
     """Seconds between database checks for notifications the live channel did not bring."""
     ping_interval: float = 20.0

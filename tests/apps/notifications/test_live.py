@@ -302,3 +302,12 @@ def test_delivery_latency_from_post_to_websocket_receipt(live, http, sender, rea
         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {samples[-1] * 1000:.1f} ms"
     )
     assert p99 < 2000  # far above the normal figure: catches a fall back to database polling
+
+
+def test_alertmanager_receiver_is_absent_until_a_secret_is_configured():
+    from apps.kernel.errors import NotFound
+    from apps.notifications.alerts import check_credentials
+
+    with pytest.raises(NotFound):
+        check_credentials(f"Bearer {TOKEN}", None)
+    check_credentials(f"Bearer {TOKEN}", TOKEN)  # accepted: no exception
