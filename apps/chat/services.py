@@ -188,11 +188,9 @@ class ChatService:
             .join(
                 User,
                 User.id
-                == func.coalesce(
-                    *[
-                        func.nullif(ChatContact.requester_id, user_id),
-                        func.nullif(ChatContact.addressee_id, user_id),
-                    ]
+                == case(
+                    (ChatContact.requester_id == user_id, ChatContact.addressee_id),
+                    else_=ChatContact.requester_id,
                 ),
             )
             .where(or_(ChatContact.requester_id == user_id, ChatContact.addressee_id == user_id))

@@ -28,7 +28,10 @@ def test_contacts_are_requested_by_email_and_accepted(client: TestClient[Any]) -
     with pytest.raises(Exception, match="422"):
         alice[1].direct(bob[0].id)  # not a contact until accepted
     assert bob[1].accept(alice[0].id)["status"] == "accepted"
-    assert alice[1].contacts()[0]["status"] == "accepted"
+    mine = alice[1].contacts()
+    assert [(c["user_id"], c["email"], c["status"]) for c in mine] == [
+        (bob[0].id, bob[0].email, "accepted")
+    ]
     assert alice[1].direct(bob[0].id)["kind"] == "direct"
 
 
