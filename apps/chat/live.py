@@ -27,7 +27,8 @@ The protocol, JSON text frames:
           {"type": "presence", "user_id", "status"}
           {"type": "key_change", "user_id", "device_id", "public_key"}
           {"type": "error", "detail": ...}            {"type": "ping"}
-Close codes: 4401 bad token, 4404 device not registered, 1011 keepalive timeout.
+Close codes: 4401 bad token, 4404 device not registered, 4422 malformed device id,
+1011 keepalive timeout.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -57,7 +59,8 @@ from apps.kernel.realtime import metrics as realtime_metrics
 TYPING_TTL = 5.0
 TYPING_LIMIT = 20
 TYPING_WINDOW = 10.0
-UNAUTHORIZED, NO_DEVICE, KEEPALIVE_TIMEOUT = 4401, 4404, 1011
+UNAUTHORIZED, NO_DEVICE, BAD_DEVICE, KEEPALIVE_TIMEOUT = 4401, 4404, 4422, 1011
+DEVICE_PATTERN = r"[A-Za-z0-9_.-]{1,64}"
 Status = Literal["online", "away", "offline"]
 
 logger = logging.getLogger("stackyard.chat")
@@ -325,8 +328,11 @@ async def chat_socket(socket: WebSocket[Any, Any, Any], hub: Hub) -> None:
         await socket.close(code=UNAUTHORIZED, reason=exc.detail[:120])
         return
     device_id = socket.query_params.get("device", "")
+    if re.fullmatch(DEVICE_PATTERN, device_id) is None:
+        await socket.close(code=BAD_DEVICE, reason="device: 1-64 of A-Z a-z 0-9 _ . -")
+        return
     async with db.session() as session:
-        device = await ChatService(session).device(user.id, device_id[:64])
+        device = await ChatService(session).device(user.id, device_id)
     if device is None:
         await socket.close(code=NO_DEVICE, reason="device: register it with PUT /chat/keys")
         return

@@ -6,9 +6,11 @@ import uuid
 from typing import Any
 
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from apps.chat.client.api import UNDECRYPTABLE
+from apps.kernel.realtime import BEARER_PROTOCOL
 from tests.apps.chat.helpers import befriend, chat_user, connect, drain_backlog, next_event
 
 pytestmark = pytest.mark.timeout(60)
@@ -133,3 +135,22 @@ def test_sequence_numbers_are_per_conversation(client: TestClient[Any]) -> None:
     seqs = [alice[1].send(c["id"], "x")["seq"] for c in (direct, group, direct, group, direct)]
     assert seqs == [1, 1, 2, 2, 3]
     assert alice[1].direct(bob[0].id)["id"] == direct["id"]
+
+
+def test_sockets_without_a_valid_token_or_registered_device_are_closed(
+    client: TestClient[Any],
+) -> None:
+    alice = chat_user(client, "Alice")
+    cases = [
+        ("/chat/ws?device=x", None, 4401),
+        ("/chat/ws?device=x", [BEARER_PROTOCOL, "not.a.token"], 4401),
+        ("/chat/ws?device=never-registered", [BEARER_PROTOCOL, alice[0].token], 4404),
+        ("/chat/ws?device=bad%00id", [BEARER_PROTOCOL, alice[0].token], 4422),
+    ]
+    for path, protocols, code in cases:
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            client.websocket_connect(path, subprotocols=protocols) as ws,
+        ):
+            ws.receive_json(timeout=5)
+        assert closed.value.code == code, path
