@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +95,8 @@ class ExecutionService:
         if len(data.stdin.encode()) > MAX_STDIN_BYTES:
             raise Invalid("stdin", f"The input is over {MAX_STDIN_BYTES} bytes in UTF-8")
         try:
-            select_sandbox()
+            # The first call probes the sandbox (one short run): keep it off the event loop.
+            await asyncio.to_thread(select_sandbox)
         except SandboxUnavailable as exc:
             raise ServiceUnavailable(f"No sandbox is available: {exc}", retry_after=60) from exc
         execution = Execution(

@@ -446,6 +446,10 @@ class BubblewrapSandbox:
         elif killed_for == "wall_time":
             result.exit_code, result.signal = None, signal.SIGKILL
         result.limit_hit = self._limit_hit(result, killed_for, reported_limit, limits)
+        if result.signal == signal.SIGXCPU:
+            # The kernel sends SIGXCPU when the process reaches the soft limit exactly;
+            # the last /proc sample may be up to a sampling interval older.
+            result.cpu_time_s = max(result.cpu_time_s, float(math.ceil(limits.cpu_time_s)))
         return result
 
     @staticmethod
