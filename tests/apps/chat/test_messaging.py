@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -154,3 +155,20 @@ def test_sockets_without_a_valid_token_or_registered_device_are_closed(
         ):
             ws.receive_json(timeout=5)
         assert closed.value.code == code, path
+
+
+def test_concurrent_senders_get_distinct_gap_free_sequence_numbers(
+    client: TestClient[Any],
+) -> None:
+    alice, bob = chat_user(client, "Alice"), chat_user(client, "Bob")
+    befriend(alice, bob)
+    group = alice[1].group("Busy", [bob[0].id])
+    senders = [alice[1], bob[1]] * 6
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        sent = list(
+            pool.map(lambda pair: pair[1].send(group["id"], f"n{pair[0]}"), enumerate(senders))
+        )
+    assert sorted(m["seq"] for m in sent) == list(range(1, 13))
+    history = bob[1].history(group["id"])
+    assert [m.seq for m in history] == list(range(1, 13))
+    assert sorted(m.text or "" for m in history) == sorted(f"n{n}" for n in range(12))
