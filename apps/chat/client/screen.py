@@ -17,6 +17,8 @@ from apps.chat.client.api import ChatAccount, Refused
 
 TYPING_SHOWN = 6.0
 TYPING_EVERY = 3.0
+AWAY_AFTER = 300.0
+"""Seconds without a keystroke before the client tells contacts it is away."""
 HELP = (
     "commands: /list  /open N  /add EMAIL  /accept EMAIL  /contacts  /direct EMAIL  "
     "/group TITLE EMAIL,EMAIL  /safety EMAIL  /trust EMAIL  /away  /back  /help; "
@@ -42,6 +44,9 @@ class ChatScreen:
         self.unread: dict[str, int] = {}
         self._last_typing = 0.0
         self._warned: set[tuple[str, str, str]] = set()
+        self.status = "online"
+        self.auto_away = False
+        self.last_activity = time.monotonic()
 
     # ---- state from the server ----
 
@@ -159,22 +164,37 @@ class ChatScreen:
 
     # ---- typed lines ----
 
-    def wants_typing(self) -> bool:
-        """Whether a keystroke now would send a typing event (cheap; no I/O)."""
-        return self.current is not None and time.monotonic() - self._last_typing > TYPING_EVERY
+    def on_keystroke(self) -> bool:
+        """The user typed a key (no I/O here); True when frames wait in `outbox`.
 
-    def on_keystroke(self) -> None:
-        """The user is typing in an open conversation: tell its members, at most every 3 s."""
+        In an open conversation its members are told, at most every TYPING_EVERY seconds;
+        an automatic `away` ends.
+        """
         now = time.monotonic()
+        self._active(now)
         if self.current is not None and now - self._last_typing > TYPING_EVERY:
             self._last_typing = now
             frame = {"type": "typing", "conversation_id": self.current, "state": "start"}
             self.outbox.append(frame)
+        return bool(self.outbox)
+
+    def tick(self) -> None:
+        """Called every few seconds: idle for AWAY_AFTER seconds turns the user away."""
+        if self.status == "online" and time.monotonic() - self.last_activity > AWAY_AFTER:
+            self.status, self.auto_away = "away", True
+            self.outbox.append({"type": "presence", "status": "away"})
+
+    def _active(self, now: float) -> None:
+        self.last_activity = now
+        if self.auto_away:
+            self.status, self.auto_away = "online", False
+            self.outbox.append({"type": "presence", "status": "online"})
 
     def on_line(self, line: str) -> None:
         line = line.strip()
         if not line:
             return
+        self._active(time.monotonic())
         try:
             if line.startswith("/"):
                 self._command(*line[1:].split(maxsplit=1))
@@ -221,8 +241,8 @@ class ChatScreen:
                 self.account.key_changes.remove(change)
             self.show(f"* trusting {argument}'s current keys")
         elif name in ("away", "back"):
-            status = "away" if name == "away" else "online"
-            self.outbox.append({"type": "presence", "status": status})
+            self.status, self.auto_away = ("away" if name == "away" else "online"), False
+            self.outbox.append({"type": "presence", "status": self.status})
         else:
             self.show(HELP)
 

@@ -26,6 +26,8 @@ from websockets.typing import Subprotocol
 from apps.chat.client.api import ChatAccount
 from apps.chat.client.screen import HELP, ChatScreen
 
+TICK_SECONDS = 5.0
+
 
 class BadServerURL(ValueError):
     """The --server is not an http:// or https:// URL."""
@@ -68,6 +70,15 @@ class Terminal:
                 with contextlib.suppress(ConnectionClosed):
                     await self.connection.send(json.dumps(frame))
 
+    async def flush(self) -> None:
+        """Send the frames a synchronous ChatScreen step (a keystroke) queued."""
+        await self.call(lambda: None)
+
+    async def tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            await self.call(self.screen.tick)
+
     async def listen_forever(self) -> None:
         delay = self.options.backoff_initial
         url = socket_url(self.options.server, self.account.store.device_id)
@@ -101,6 +112,7 @@ class Terminal:
         await self.call(self.screen.on_line, "/list")
         self.show(HELP)
         listener = asyncio.create_task(self.listen_forever())
+        ticker = asyncio.create_task(self.tick_forever())
         try:
             while True:
                 try:
@@ -109,9 +121,10 @@ class Terminal:
                     break
                 await self.call(self.screen.on_line, line)
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for task in (listener, ticker):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         return 0
 
 
@@ -136,11 +149,10 @@ async def _interactive(options: TerminalOptions, account: ChatAccount) -> int:
     pending: set[asyncio.Task[None]] = set()
 
     def keystroke(_: object) -> None:
-        text = session.default_buffer.text
-        if text and not text.startswith("/") and terminal.screen.wants_typing():
-            task = asyncio.get_running_loop().create_task(
-                terminal.call(terminal.screen.on_keystroke)
-            )
+        if session.default_buffer.text.startswith("/"):
+            return  # a command, not a message: nobody is told
+        if terminal.screen.on_keystroke():
+            task = asyncio.get_running_loop().create_task(terminal.flush())
             pending.add(task)
             task.add_done_callback(pending.discard)
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from apps.chat.client import screen as screen_module
 from apps.chat.client.crypto import DeviceKeys
 from apps.chat.client.screen import ChatScreen
 from apps.chat.client.terminal import BadServerURL, socket_url
@@ -39,7 +40,7 @@ def test_the_screen_shows_live_messages_typing_and_presence(client: TestClient[A
         assert {f["type"] for f in screen.outbox} == {"delivered", "read"}
         screen.on_line("yes, here")
         assert alice[1].history(conversation)[-1].text == "yes, here"
-        screen.on_keystroke()
+        assert screen.on_keystroke()
         assert screen.outbox[-1] == {
             "type": "typing",
             "conversation_id": conversation,
@@ -69,6 +70,21 @@ def test_the_screen_warns_of_a_key_change_and_undecryptable_messages(
     tampered["envelope"]["nonce"] = "A" * 16
     screen.on_event({"type": "message", "message": tampered})
     assert lines[-1].startswith("#1 you: [could not decrypt")
+
+
+def test_an_idle_client_turns_away_and_back(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = chat_user(client, "Alice")
+    screen = ChatScreen(alice[1], lambda _: None)
+    screen.tick()
+    assert screen.outbox == []
+    monkeypatch.setattr(screen_module, "AWAY_AFTER", 0.0)
+    screen.tick()
+    assert screen.outbox == [{"type": "presence", "status": "away"}]
+    screen.outbox.clear()
+    assert screen.on_keystroke()
+    assert screen.outbox == [{"type": "presence", "status": "online"}]
 
 
 def test_the_socket_url_follows_the_server_url() -> None:
