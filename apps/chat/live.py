@@ -5,7 +5,8 @@ their conversations, receipts, contacts' presence, typing in their conversations
 key changes) is published there, and each of their sockets relays it. On connect a socket
 subscribes first, then sends what this device has not acknowledged (from the database),
 then live events, skipping live messages already sent from the backlog: with the client's
-`delivered` acknowledgements every message reaches each device exactly once.
+`delivered` acknowledgements every message reaches each device exactly once, and in
+sequence order per conversation (a gap is filled from the database before a later message).
 
 Presence: each socket is a Hub presence member of `chat:presence:<user>` named
 `<status>/<socket>`, kept alive by the Hub's heartbeat (a Redis TTL), so a crashed server's
@@ -163,24 +164,47 @@ class ChatSocket:
     # ---- delivery -----------------------------------------------------------------------
 
     async def _backlog(self) -> None:
+        """Send what this device has not acknowledged; remember how far each chat was sent."""
         async with db.session() as session:
-            messages = await ChatService(session).undelivered(self.device)
+            chat = ChatService(session)
+            last = await chat.last_seqs(self.user_id)
+            messages = await chat.undelivered(self.device)
             reads = [message_read(m) for m in messages]
+        self.sent_upto = {conversation.hex: seq for conversation, seq in last.items()}
         for message in reads:
-            key = message.conversation_id.hex
-            self.sent_upto[key] = max(self.sent_upto.get(key, 0), message.seq)
+            self.sent_upto[message.conversation_id.hex] = message.seq
             await self.send({"type": "message", "message": msgspec.to_builtins(message)})
         await self.send({"type": "ready", "backlog": len(reads)})
 
     async def _relay(self, subscription: Any) -> None:
+        """Live events; messages in sequence order per conversation, none twice.
+
+        A message published out of order (a later sender committed first) waits for nothing:
+        the ones it skipped are read from the database and sent first, and their own live
+        events are dropped when they come.
+        """
         async for data in subscription.events():
             if b'"message"' in data:
                 live = _decode_live(data)
                 if live.type == "message" and live.message is not None:
-                    key = UUID(str(live.message["conversation_id"])).hex
-                    if int(live.message["seq"]) <= self.sent_upto.get(key, 0):
-                        continue  # already sent from the backlog
+                    conversation = UUID(str(live.message["conversation_id"]))
+                    seq = int(live.message["seq"])
+                    sent = self.sent_upto.get(conversation.hex, 0)
+                    if seq <= sent:
+                        continue  # already sent (backlog or gap filling)
+                    if seq > sent + 1:
+                        await self._fill_gap(conversation, sent, seq)
+                    self.sent_upto[conversation.hex] = seq
             await self.send(data)
+
+    async def _fill_gap(self, conversation: UUID, after: int, before: int) -> None:
+        async with db.session() as session:
+            missing = await ChatService(session).messages(
+                self.user_id, conversation, after=after, limit=before - after - 1
+            )
+            reads = [message_read(m) for m in missing]
+        for message in reads:
+            await self.send({"type": "message", "message": msgspec.to_builtins(message)})
 
     # ---- client frames ------------------------------------------------------------------
 

@@ -378,6 +378,15 @@ class ChatService:
         )
         return list(rows)
 
+    async def last_seqs(self, user_id: UUID) -> dict[UUID, int]:
+        """The latest sequence number of each of the user's conversations."""
+        rows = await self.session.execute(
+            select(ChatConversation.id, ChatConversation.last_seq)
+            .join(ChatMember, ChatMember.conversation_id == ChatConversation.id)
+            .where(ChatMember.user_id == user_id)
+        )
+        return dict(rows.tuples().all())
+
     async def undelivered(self, device: ChatDevice) -> list[ChatMessage]:
         """Messages for this device's user it has not acknowledged, oldest first per conversation.
 

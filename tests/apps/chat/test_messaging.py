@@ -10,6 +10,7 @@ import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
+from apps.chat import live
 from apps.chat.client.api import UNDECRYPTABLE
 from apps.kernel.realtime import BEARER_PROTOCOL
 from tests.apps.chat.helpers import befriend, chat_user, connect, drain_backlog, next_event
@@ -172,3 +173,33 @@ def test_concurrent_senders_get_distinct_gap_free_sequence_numbers(
     history = bob[1].history(group["id"])
     assert [m.seq for m in history] == list(range(1, 13))
     assert sorted(m.text or "" for m in history) == sorted(f"n{n}" for n in range(12))
+
+
+def test_messages_published_out_of_order_reach_sockets_in_order_once(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = chat_user(client, "Alice"), chat_user(client, "Bob")
+    befriend(alice, bob)
+    direct = alice[1].direct(bob[0].id)
+    original = live.tell
+    held: list[tuple[Any, ...]] = []
+
+    async def reorder(hub: Any, users: Any, event: dict[str, Any]) -> None:
+        if event["type"] == "message" and event["message"]["seq"] == 1:
+            held.append((hub, list(users), event))  # published only after seq 2
+            return
+        await original(hub, users, event)
+        for args in held:
+            await original(*args)
+        held.clear()
+
+    monkeypatch.setattr(live, "tell", reorder)
+    with connect(client, bob[1]) as ws:
+        drain_backlog(ws)
+        alice[1].send(direct["id"], "first")
+        alice[1].send(direct["id"], "second")
+        alice[1].send(direct["id"], "third")
+        got = [next_event(ws, "message")["message"] for _ in range(3)]
+        assert [bob[1].open(m).text for m in got] == ["first", "second", "third"]
+        ws.send_json({"type": "read", "conversation_id": direct["id"], "seq": 3})
+        assert next_event(ws, "receipt", "message")["type"] == "receipt"
