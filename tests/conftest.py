@@ -212,3 +212,20 @@ def other_user(client: TestClient[Any]) -> Account:
 @pytest.fixture
 def admin(client: TestClient[Any]) -> Account:
     return sign_up(client, admin=True, name="Admin")
+
+
+@pytest.fixture(autouse=True)
+def _no_event_loop_left_running() -> Iterator[None]:
+    """Fail the test that leaves an event loop marked running in this thread, not the next.
+
+    (Playwright's sync API marks its loop running while open: the scrape tests hold it in a
+    module-scoped fixture, released before other modules run.)
+    """
+    import asyncio
+
+    before = asyncio._get_running_loop()
+    yield
+    leaked = asyncio._get_running_loop()
+    assert leaked is None or leaked is before, (
+        f"this test left an event loop running in the main thread: {leaked}"
+    )

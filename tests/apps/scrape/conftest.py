@@ -139,8 +139,10 @@ def chromium(scrape_settings: ScrapeSettings) -> Path:
     return scrape_settings.chromium
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: Path, scrape_settings: ScrapeSettings) -> Iterator[Browser]:
+    # Module scope, not session: Playwright's sync API keeps its event loop marked as running
+    # in this thread while it is open, which would break every asyncio test that follows.
     with open_browser(scrape_settings) as launched:
         yield launched
 
