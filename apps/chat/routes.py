@@ -6,6 +6,7 @@ is always one the database holds and a reconnecting device can replay.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from uuid import UUID
 
@@ -33,10 +34,22 @@ from apps.chat.schemas import (
     ReadMark,
 )
 from apps.chat.services import ChatService, device_key, discovery_key, message_read
+from apps.kernel.cache import get_redis
+from apps.kernel.errors import TooManyRequests
 from apps.kernel.identity import CurrentUser, requires_user
+from apps.kernel.ratelimit import RateLimiter
 from apps.kernel.realtime import Hub
 
 Req = Request[CurrentUser, Token, Any]
+DISCOVER_LIMIT = 30
+"""Contact syncs per user per minute (CHAT_DISCOVER_RATE_LIMIT overrides it)."""
+
+
+def discover_limit() -> int:
+    try:
+        return max(1, int(os.environ.get("CHAT_DISCOVER_RATE_LIMIT", DISCOVER_LIMIT)))
+    except ValueError:
+        return DISCOVER_LIMIT
 
 
 async def provide_chat(db_session: AsyncSession) -> ChatService:
@@ -106,8 +119,19 @@ class ContactController(Controller):
         return Discovery(key=discovery_key())
 
     @post("/discover", operation_id="DiscoverChatUsers", status_code=200)
-    async def discover(self, data: DiscoverRequest, chat: ChatService) -> list[DiscoveredUser]:
-        """Which of these email HMACs are chat users; the uploaded list is not stored."""
+    async def discover(
+        self, request: Req, data: DiscoverRequest, chat: ChatService
+    ) -> list[DiscoveredUser]:
+        """Which of these email HMACs are chat users; the uploaded list is not stored.
+
+        Limited to DISCOVER_LIMIT requests a minute per user, so nobody walks the directory.
+        """
+        limiter = RateLimiter(get_redis(), "chat:discover", limit=discover_limit(), window=60)
+        decision = await limiter.hit(request.user.id.hex)
+        if not decision.allowed:
+            raise TooManyRequests(
+                "Too many contact syncs: try again later", retry_after=decision.retry_after
+            )
         return await chat.discover(data.hashes)
 
 

@@ -47,6 +47,20 @@ def test_contact_sync_finds_users_from_hmacs_only(client: TestClient[Any]) -> No
     assert response.status_code == 422 and "hashes" in response.json()["detail"]
 
 
+def test_contact_sync_is_rate_limited(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAT_DISCOVER_RATE_LIMIT", "2")
+    alice = chat_user(client, "Alice")
+    body = {"hashes": ["0" * 64]}
+    answers = [
+        client.post("/chat/contacts/discover", json=body, headers=alice[0].headers)
+        for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+
+
 def test_a_contacts_key_change_is_reported_with_a_new_safety_number(
     client: TestClient[Any],
 ) -> None:
