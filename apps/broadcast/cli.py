@@ -7,7 +7,6 @@ Exit codes: 0 stopped cleanly (server on SIGINT/SIGTERM, client on Ctrl-D/Ctrl-C
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import typer
 from rich.console import Console
@@ -107,4 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -132,7 +132,7 @@ async def _write_temporary(redis: Redis, replay: boards.Replay) -> list[str]:
     for base in replay.boards:
         pipe.delete(f"{base}{TMP}:z", f"{base}{TMP}:m")
     if replay.names:
-        pipe.hset(boards.NAMES_KEY, mapping=replay.names)
+        pipe.hset(boards.NAMES_KEY, mapping=dict(replay.names))  # type: ignore[arg-type]
     await pipe.execute()
     for base in replay.boards:
         entries = list(replay.zset_entries(base))

@@ -282,7 +282,7 @@ class ReportService:
                 .subquery()
             )
         else:
-            order = (
+            order: list[Any] = (
                 [better, Score.submitted_at.asc()]
                 if game.operator == "best"
                 else [Score.submitted_at.desc(), better]

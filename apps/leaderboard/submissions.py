@@ -299,7 +299,7 @@ def _touches_top(outcome: boards.Applied) -> bool:
 
 
 def _insert_for(session: AsyncSession) -> Any:
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def _originals(

@@ -90,7 +90,11 @@ async def _run(
     sender = asyncio.create_task(send())
     receiver = asyncio.create_task(receive())
     pinger = asyncio.create_task(keepalive())
-    subscription.on_overflow = lambda _: sender.cancel()
+
+    def cut_off(_: Subscription) -> None:
+        sender.cancel()
+
+    subscription.on_overflow = cut_off
     tasks = {sender, receiver, pinger}
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -120,5 +120,6 @@ class RedisHistory:
     async def recent(self, channel: str, limit: int) -> list[bytes]:
         if limit <= 0:
             return []
-        entries = await self._redis.xrevrange(self._key(channel), count=limit)
-        return [fields[b"data"] for _, fields in reversed(entries)]
+        entries = await self._redis.xrevrange(self._key(channel), count=limit) or []
+        # The client is created with decode_responses=False: stream fields are bytes.
+        return [fields[b"data"] for _, fields in reversed(entries) if fields]  # type: ignore[misc]
