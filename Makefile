@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 # Debian packages the tests and tools drive: a headless browser, Prometheus, database clients.
-SYSTEM_PACKAGES := chromium prometheus prometheus-alertmanager postgresql-client mariadb-client wrk nodejs graphviz nginx haproxy libnginx-mod-http-cache-purge debootstrap
+SYSTEM_PACKAGES := chromium bubblewrap prometheus prometheus-alertmanager postgresql-client mariadb-client wrk nodejs graphviz nginx haproxy libnginx-mod-http-cache-purge debootstrap
 CDN_PACKAGES := nginx haproxy libnginx-mod-http-cache-purge
 
 .PHONY: install run test test-fast lint format system-deps observe-deps cdn-deps clean
