@@ -8,8 +8,9 @@ that one sandbox. Inside: new user, pid, ipc, uts, net, cgroup and mount namespa
 The parent enforces the wall time: it kills bwrap's process group, the pid namespace dies
 with its init, and any process left with the slot's uid is killed too.
 
-Cgroups: this machine has cgroup v1 without a writable memory or pids hierarchy, so memory
-is capped by RLIMIT_AS and processes by RLIMIT_NPROC on the slot uid.
+Cgroups (v1 here): where this process may create them, each slot also gets a memory cgroup
+(limit = the memory limit; it also counts the tmpfs work dir and gives the exact peak) and
+a pids cgroup (see `cgroups`); RLIMIT_AS and RLIMIT_NPROC on the slot uid apply always.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from apps.runner.sandbox.base import (
     SandboxResult,
     SandboxUnavailable,
 )
+from apps.runner.sandbox.cgroups import SlotCgroups, join
 from apps.runner.sandbox.seccomp_filter import compile_filter
 
 TRACER_PATH = Path(__file__).with_name("tracer.py")
@@ -195,8 +197,10 @@ def bwrap_arguments(
     return args
 
 
-def _rlimits(limits: Limits, nice: int) -> None:
+def _confine(limits: Limits, nice: int, cgroups: SlotCgroups | None) -> None:
     """Runs in the child after it became the slot uid, before bwrap is executed."""
+    if cgroups is not None:
+        join(cgroups.join_files)
     cpu = max(1, math.ceil(limits.cpu_time_s))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
@@ -236,6 +240,8 @@ class BubblewrapSandbox:
         self._seccomp_bpf: bytes | None = None
         self._checked: str | None = None
         self._check_lock = threading.Lock()
+        self.cgroups: str | None = None
+        """`memory+pids` when each slot gets cgroup limits, else why not (rlimits only)."""
 
     def _bpf(self) -> bytes:
         if self._seccomp_bpf is None:
@@ -265,6 +271,11 @@ class BubblewrapSandbox:
             import pyseccomp  # noqa: F401
         except (ImportError, OSError) as exc:
             return f"libseccomp is not usable ({exc}); pip install pyseccomp, apt libseccomp2"
+        try:
+            SlotCgroups.for_uid(self.config.uid_base).prepare(self.config.uid_base, 1 << 30, 100)
+            self.cgroups = "memory+pids"
+        except OSError as exc:
+            self.cgroups = f"unavailable ({exc.strerror or exc}); rlimits only"
         probe = self.run(SandboxRequest(language="python", source="print('ok')"), probe=True)
         if probe.exit_code != 0 or probe.stdout.strip() != b"ok":
             reason = probe.stderr.decode(errors="replace").strip()[:300]
@@ -317,6 +328,11 @@ class BubblewrapSandbox:
             report_fd=report_write,
         )
         nice = self.config.nice
+        cgroups = None
+        if self.cgroups == "memory+pids":
+            cgroups = SlotCgroups.for_uid(uid)
+            cgroups.prepare(uid, limits.memory_bytes, limits.processes + PROCESS_SLACK)
+            oom_before = cgroups.oom_kills()
         started = time.monotonic()
         try:
             process = subprocess.Popen(
@@ -329,11 +345,11 @@ class BubblewrapSandbox:
                 user=uid,
                 group=uid,
                 extra_groups=[],
-                preexec_fn=lambda: _rlimits(limits, nice),
+                preexec_fn=lambda: _confine(limits, nice, cgroups),
                 cwd="/",
                 env={"PATH": "/usr/bin:/bin"},
             )
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             os.close(report_read)
             os.close(report_write)
             for handle in files:
@@ -344,9 +360,14 @@ class BubblewrapSandbox:
             handle.close()
         events.started()
         try:
-            return self._supervise(process, report_read, uid, limits, events, cancel, started)
+            result = self._supervise(process, report_read, uid, limits, events, cancel, started)
         finally:
             os.close(report_read)
+        if cgroups is not None:
+            result.peak_memory_bytes = max(result.peak_memory_bytes, cgroups.peak_memory())
+            if cgroups.oom_kills() > oom_before and result.limit_hit in (None, "cpu_time"):
+                result.limit_hit = "memory"
+        return result
 
     def _supervise(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import re
 import signal
 import socket
 import textwrap
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from apps.runner.limits import MIB
-from apps.runner.sandbox import SandboxRequest, SandboxResult
+from apps.runner.sandbox import SandboxEvents, SandboxRequest, SandboxResult
 from apps.runner.sandbox.bubblewrap import BubblewrapSandbox, uid_processes
 from tests.apps.runner.conftest import SHORT
 
@@ -292,3 +293,39 @@ def test_cancelling_kills_the_program(sandbox):
     assert result.cancelled
     assert result.limit_hit is None
     assert result.wall_time_s < 2.0
+
+
+def test_sandbox_processes_run_in_their_slot_cgroups(sandbox):
+    if sandbox.cgroups != "memory+pids":
+        pytest.skip(f"cgroups not usable here: {sandbox.cgroups}")
+    seen: list[str] = []
+
+    class Watch(SandboxEvents):
+        def line(self, number: int) -> None:
+            base, size = sandbox.config.uid_base, sandbox.config.concurrency
+            for uid in range(base, base + size):
+                for pid in uid_processes(uid):
+                    seen.append(Path(f"/proc/{pid}/cgroup").read_text())
+
+    request = SandboxRequest(
+        language="python", source="import time\ntime.sleep(0.5)\n", limits=SHORT
+    )
+    result = sandbox.run(request, Watch())
+    assert result.exit_code == 0
+    assert seen
+    assert all("memory:" in text and "stackyard-runner-" in text for text in seen)
+    assert all(re.search(r"pids:/stackyard-runner-\d+", text) for text in seen)
+
+
+def test_filling_the_work_dir_hits_its_size_limit(sandbox):
+    result = run(
+        sandbox,
+        """
+        chunk = b"x" * (1024 * 1024 - 1)
+        for index in range(64):
+            with open(f"part-{index}", "wb") as handle:
+                handle.write(chunk)
+        """,
+    )
+    assert result.limit_hit == "disk_space"
+    assert b"No space left on device" in result.stderr

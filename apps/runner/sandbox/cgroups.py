@@ -1,0 +1,86 @@
+"""Per-slot cgroup v1 memory and pids limits, where the machine lets us create cgroups.
+
+Each sandbox slot gets `stackyard-runner-<uid>` under this process's own memory cgroup and
+under the pids hierarchy; root sets the limits and hands the slot's uid only the right to
+join (`cgroup.procs`), which the sandbox's first process does before it execs bubblewrap.
+Everything the program starts inherits them. The memory cgroup counts what RLIMIT_AS does
+not (files written to the tmpfs work dir) and gives an exact peak; the pids cgroup caps
+processes even across uids. Where cgroups cannot be created, rlimits alone apply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def own_cgroup(controller: str, proc_cgroup: Path = Path("/proc/self/cgroup")) -> str | None:
+    """This process's path in a cgroup v1 hierarchy (e.g. `/process_api/abc`)."""
+    for row in proc_cgroup.read_text().splitlines():
+        _, controllers, path = row.split(":", 2)
+        if controller in controllers.split(","):
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class SlotCgroups:
+    memory: Path
+    pids: Path
+
+    @classmethod
+    def for_uid(cls, uid: int) -> SlotCgroups:
+        name = f"stackyard-runner-{uid}"
+        memory_parent = own_cgroup("memory") or "/"
+        return cls(
+            memory=CGROUP_ROOT / "memory" / memory_parent.lstrip("/") / name,
+            pids=CGROUP_ROOT / "pids" / name,
+        )
+
+    @property
+    def join_files(self) -> tuple[Path, Path]:
+        return self.memory / "cgroup.procs", self.pids / "cgroup.procs"
+
+    def prepare(self, uid: int, memory_bytes: int, processes: int) -> None:
+        """Create (or reuse) the slot's cgroups with these limits; raises OSError if denied."""
+        for directory in (self.memory, self.pids):
+            directory.mkdir(exist_ok=True)
+        for join in self.join_files:
+            os.chown(join, uid, uid)
+        # memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes: lift the
+        # latter, set the former, then cap memory + swap at the same value.
+        swap = self.memory / "memory.memsw.limit_in_bytes"
+        with contextlib.suppress(OSError):  # no swap accounting: nothing to cap there
+            swap.write_text("-1")
+        (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+        with contextlib.suppress(OSError):
+            swap.write_text(str(memory_bytes))
+        (self.memory / "memory.max_usage_in_bytes").write_text("0")
+        (self.pids / "pids.max").write_text(str(processes))
+
+    def oom_kills(self) -> int:
+        for row in (self.memory / "memory.oom_control").read_text().splitlines():
+            if row.startswith("oom_kill "):
+                return int(row.split()[1])
+        return 0
+
+    def peak_memory(self) -> int:
+        return int((self.memory / "memory.max_usage_in_bytes").read_text())
+
+    def processes_refused(self) -> int:
+        """How many forks the pids limit refused so far (`pids.events` max)."""
+        for row in (self.pids / "pids.events").read_text().splitlines():
+            if row.startswith("max "):
+                return int(row.split()[1])
+        return 0
+
+
+def join(files: tuple[Path, Path]) -> None:
+    """Move the calling process into the slot's cgroups (runs in the child, as the slot uid)."""
+    for path in files:
+        with open(path, "w") as handle:
+            handle.write("0")
