@@ -55,6 +55,9 @@ SAFE_ENV = {
     "PYTHONUNBUFFERED": "1",
 }
 SAMPLE_INTERVAL_S = 0.2
+OUTPUT_DRAIN_FACTOR = 16
+"""Output past the cap is read and dropped; past this many times the cap, the program is
+killed (limit `output`) rather than left to flood until its wall time."""
 PROCESS_SLACK = 3
 """bwrap's own processes (outer, the namespace's init) count against the slot's NPROC."""
 
@@ -391,6 +394,7 @@ class BubblewrapSandbox:
         report_buffer = b""
         killed_for: str | None = None
         open_streams = 2
+        discarded = 0
         sampler = UsageSampler(uid)
         next_sample = 0.0
         reported_usage: tuple[float, int] | None = None
@@ -433,6 +437,10 @@ class BubblewrapSandbox:
                 room = limits.output_bytes - len(kept[name])
                 if room <= 0:
                     result.truncated = True
+                    discarded += len(chunk)
+                    if discarded > OUTPUT_DRAIN_FACTOR * limits.output_bytes and not killed_for:
+                        killed_for = "output"
+                        self._kill(process, uid)
                     continue
                 if len(chunk) > room:
                     result.truncated = True
@@ -464,7 +472,7 @@ class BubblewrapSandbox:
         if killed_for == "cancelled":
             result.cancelled = True
             result.exit_code, result.signal = None, signal.SIGKILL
-        elif killed_for == "wall_time":
+        elif killed_for in ("wall_time", "output"):
             result.exit_code, result.signal = None, signal.SIGKILL
         result.limit_hit = self._limit_hit(result, killed_for, reported_limit, limits)
         if result.signal == signal.SIGXCPU:
@@ -477,8 +485,8 @@ class BubblewrapSandbox:
     def _limit_hit(
         result: SandboxResult, killed_for: str | None, reported: str | None, limits: Limits
     ) -> str | None:
-        if killed_for == "wall_time":
-            return "wall_time"
+        if killed_for in ("wall_time", "output"):
+            return killed_for
         if killed_for == "cancelled":
             return None
         if result.signal == signal.SIGXCPU or (

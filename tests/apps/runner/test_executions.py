@@ -100,3 +100,23 @@ def test_without_a_sandbox_submissions_are_refused_with_the_reason(client, user,
     )
     assert response.status_code == 503, response.text
     assert "docker" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("source", "limit"),
+    [
+        ("import os\nwhile True:\n    os.fork()\n", "processes"),
+        ("hoard = []\nwhile True:\n    hoard.append(bytearray(10 ** 7))\n", "memory"),
+        ("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", "output"),
+    ],
+    ids=["fork-bomb", "memory-bomb", "output-flood"],
+)
+def test_hostile_programs_are_contained_and_the_server_stays_healthy(
+    client, user, eager_runner, source, limit
+):
+    queued = submit(client, user, source, limits={"cpu_time_s": 2, "wall_time_s": 3})
+    body = wait_for(client, user, queued["id"], done)
+    assert body["limit_hit"] == limit, body
+    assert client.get("/health").status_code == 200
+    after = submit(client, user, "print('fine')\n")
+    assert wait_for(client, user, after["id"], done)["stdout"] == "fine\n"
