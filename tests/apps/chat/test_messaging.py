@@ -11,7 +11,8 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from apps.chat import live
-from apps.chat.client.api import UNDECRYPTABLE
+from apps.chat.client.api import UNDECRYPTABLE, ChatAccount
+from apps.chat.client.store import KeyStore
 from apps.kernel.realtime import BEARER_PROTOCOL
 from tests.apps.chat.helpers import befriend, chat_user, connect, drain_backlog, next_event
 
@@ -203,3 +204,24 @@ def test_messages_published_out_of_order_reach_sockets_in_order_once(
         assert [bob[1].open(m).text for m in got] == ["first", "second", "third"]
         ws.send_json({"type": "read", "conversation_id": direct["id"], "seq": 3})
         assert next_event(ws, "receipt", "message")["type"] == "receipt"
+
+
+def test_each_device_of_a_user_decrypts_and_gets_its_own_offline_delivery(
+    client: TestClient[Any],
+) -> None:
+    alice, bob = chat_user(client, "Alice"), chat_user(client, "Bob")
+    befriend(alice, bob)
+    laptop = ChatAccount(client, alice[0].token, alice[0].id, KeyStore.new())
+    laptop.register()
+    direct = bob[1].direct(alice[0].id)
+    bob[1].send(direct["id"], "to both of your devices")
+    with connect(client, alice[1]) as phone_ws:
+        (message,) = drain_backlog(phone_ws)
+        assert alice[1].open(message).text == "to both of your devices"
+        phone_ws.send_json({"type": "delivered", "conversation_id": direct["id"], "seq": 1})
+        next_event(phone_ws, "receipt")
+    with connect(client, laptop) as laptop_ws:
+        (message,) = drain_backlog(laptop_ws)
+        assert laptop.open(message).text == "to both of your devices"
+    with connect(client, alice[1]) as phone_ws:
+        assert drain_backlog(phone_ws) == []
