@@ -115,3 +115,14 @@ def test_a_restarted_server_resumes_the_game_where_it_stopped(stack: Any, tmp_pa
     assert resumed["boards"] == paused["boards"] and resumed["turn"] == paused["turn"]
     assert outcome["final"]["phase"] == "finished"
     assert outcome["final"]["reason"] == "all ships sunk"
+
+
+def test_the_terminal_client_plays_a_whole_game_against_the_bot(game_server: LiveServer) -> None:
+    from typer.testing import CliRunner
+
+    from apps.battleship.cli import cli
+
+    result = CliRunner().invoke(cli, ["play", "--vs-bot", "--auto", "--url", game_server.url])
+    assert result.exit_code in (0, 3), result.output
+    assert "all ships sunk" in result.output
+    assert "Your waters" in result.output and "bot's waters" in result.output
