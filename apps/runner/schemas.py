@@ -46,7 +46,13 @@ class LimitsIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ExecutionCreate(msgspec.Struct, forbid_unknown_fields=True):
-    language: Annotated[Language, msgspec.Meta(description="`python`; `javascript` is refused")]
+    language: Annotated[
+        Language,
+        msgspec.Meta(
+            description="`python`, or `javascript` (node) where each sandbox gets a memory "
+            "cgroup (503 elsewhere); `current_line` is reported for Python only"
+        ),
+    ]
     source: Annotated[str, stored_text(MAX_SOURCE_BYTES, min_length=1)]
     stdin: Annotated[str, stored_text(MAX_STDIN_BYTES)] = ""
     limits: LimitsIn | None = None

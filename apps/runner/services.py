@@ -24,10 +24,6 @@ from apps.runner.schemas import (
 )
 
 FINAL_STATUSES = frozenset({"finished", "failed", "killed"})
-JAVASCRIPT_REFUSED = (
-    "javascript is not offered: node cannot yet be confined as safely as Python here "
-    "(see sandbox-images/README.md)"
-)
 
 
 def utcnow() -> datetime:
@@ -88,17 +84,18 @@ class ExecutionService:
 
     async def submit(self, owner_id: UUID, data: ExecutionCreate) -> tuple[Execution, int]:
         """Queue a program; refuses with 503 when no sandbox can run it on this machine."""
-        if data.language == "javascript":
-            raise Invalid("language", JAVASCRIPT_REFUSED)
         if len(data.source.encode()) > MAX_SOURCE_BYTES:
             raise Invalid("source", f"The source is over {MAX_SOURCE_BYTES} bytes in UTF-8")
         if len(data.stdin.encode()) > MAX_STDIN_BYTES:
             raise Invalid("stdin", f"The input is over {MAX_STDIN_BYTES} bytes in UTF-8")
         try:
             # The first call probes the sandbox (one short run): keep it off the event loop.
-            await asyncio.to_thread(select_sandbox)
+            sandbox = await asyncio.to_thread(select_sandbox)
         except SandboxUnavailable as exc:
             raise ServiceUnavailable(f"No sandbox is available: {exc}", retry_after=60) from exc
+        reason = sandbox.unsupported(data.language)
+        if reason:
+            raise ServiceUnavailable(f"{data.language} cannot run here: {reason}", retry_after=60)
         execution = Execution(
             owner_id=owner_id,
             language=data.language,

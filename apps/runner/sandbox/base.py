@@ -8,8 +8,8 @@ from typing import Protocol
 
 from apps.runner.limits import DEFAULT_LIMITS, Limits
 
-LANGUAGES = ("python",)
-"""Languages a backend may run. JavaScript is refused: see sandbox-images/README.md."""
+LANGUAGES = ("python", "javascript")
+"""Languages a backend may run; `Sandbox.unsupported` says which one it can run here."""
 
 
 class SandboxUnavailable(RuntimeError):
@@ -58,6 +58,9 @@ class Sandbox(Protocol):
 
     def check(self) -> None:
         """Raise `SandboxUnavailable` saying why if this backend cannot run code here."""
+
+    def unsupported(self, language: str) -> str | None:
+        """Why `language` cannot run in this sandbox here, or None if it can."""
 
     def run(
         self,

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO
 
 from apps.runner.config import RunnerConfig
-from apps.runner.limits import Limits
+from apps.runner.limits import MIB, Limits
 from apps.runner.sandbox.base import (
     SandboxEvents,
     SandboxRequest,
@@ -59,6 +59,8 @@ OUTPUT_DRAIN_FACTOR = 16
 """Output past the cap is read and dropped; past this many times the cap, the program is
 killed (limit `output`) rather than left to flood until its wall time."""
 PROCESS_SLACK = 3
+NODE_THREADS = 12
+"""node's own threads (libuv pool, V8 platform) count as processes for RLIMIT_NPROC."""
 """bwrap's own processes (outer, the namespace's init) count against the slot's NPROC."""
 
 
@@ -161,11 +163,11 @@ class UsageSampler:
 def bwrap_arguments(
     *,
     bwrap: str,
-    interpreter: str,
+    command: list[str],
     source_fd: int,
+    source_path: str,
     tracer_fd: int,
     seccomp_fd: int,
-    report_fd: int,
     work_dir_bytes: int = WORK_DIR_BYTES,
 ) -> list[str]:
     """The bwrap command line: what the sandbox sees, and the program it runs."""
@@ -188,7 +190,7 @@ def bwrap_arguments(
         "--size", str(work_dir_bytes),
         "--tmpfs", "/work",
         "--symlink", "/work", "/tmp",  # noqa: S108 - inside the sandbox
-        "--file", str(source_fd), "/work/main.py",
+        "--file", str(source_fd), source_path,
         "--ro-bind-data", str(tracer_fd), "/sandbox/tracer.py",
         "--chdir", "/work",
         "--clearenv",
@@ -196,24 +198,51 @@ def bwrap_arguments(
     for key, value in SAFE_ENV.items():
         args += ["--setenv", key, value]
     args += ["--seccomp", str(seccomp_fd), "--remount-ro", "/"]
-    args += ["--", interpreter, "-I", "-B", "/sandbox/tracer.py", "/work/main.py", str(report_fd)]
-    return args
+    return [*args, "--", *command]
 
 
-def _confine(limits: Limits, nice: int, cgroups: SlotCgroups | None) -> None:
+def program_command(
+    language: str, config: RunnerConfig, limits: Limits, report_fd: int
+) -> tuple[str, list[str]]:
+    """Where the source goes inside the sandbox, and the command that runs it."""
+    if language == "javascript":
+        heap_mib = max(16, limits.memory_bytes * 3 // 4 // MIB)
+        return "/work/main.js", [
+            config.node,
+            f"--max-old-space-size={heap_mib}",
+            "--disallow-code-generation-from-strings",
+            "/work/main.js",
+        ]
+    tracer = ["/sandbox/tracer.py", "/work/main.py", str(report_fd)]
+    return "/work/main.py", [config.python, "-I", "-B", *tracer]
+
+
+def _confine(limits: Limits, nice: int, cgroups: SlotCgroups | None, language: str) -> None:
     """Runs in the child after it became the slot uid, before bwrap is executed."""
     if cgroups is not None:
         join(cgroups.join_files)
     cpu = max(1, math.ceil(limits.cpu_time_s))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    if language != "javascript":
+        # V8 reserves far more address space than it uses: node runs only where the memory
+        # cgroup caps it (`unsupported`), and without RLIMIT_AS.
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
-    nproc = limits.processes + PROCESS_SLACK
+    nproc = limits.processes + PROCESS_SLACK + (NODE_THREADS if language == "javascript" else 0)
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
     os.nice(nice)
+
+
+NODE_LIMIT_MARKERS = (
+    (b"JavaScript heap out of memory", "memory"),
+    (b"code: 'EFBIG'", "file_size"),
+    (b"code: 'ENOSPC'", "disk_space"),
+    (b"code: 'EAGAIN'", "processes"),
+)
+"""node has no tracer to report the limit an uncaught error stands for: its stderr does."""
 
 
 def _usage(value: str) -> tuple[float, int] | None:
@@ -285,6 +314,21 @@ class BubblewrapSandbox:
             return f"bubblewrap cannot create a sandbox here: {reason or probe.notes}"
         return "ok"
 
+    def unsupported(self, language: str) -> str | None:
+        """Why this sandbox cannot run `language` here, or None if it can."""
+        if language == "python":
+            return None
+        if language != "javascript":
+            return f"no sandbox runs {language!r}"
+        if not Path(self.config.node).is_file():
+            return f"no node at {self.config.node} (RUNNER_NODE)"
+        if self.cgroups != "memory+pids":
+            return (
+                "javascript runs only where each sandbox gets a memory cgroup (V8 cannot live "
+                f"under RLIMIT_AS); cgroups here: {self.cgroups}"
+            )
+        return None
+
     def run(
         self,
         request: SandboxRequest,
@@ -293,10 +337,11 @@ class BubblewrapSandbox:
         *,
         probe: bool = False,
     ) -> SandboxResult:
-        if request.language != "python":
-            raise SandboxUnavailable(f"the bubblewrap backend does not run {request.language}")
         if not probe:
             self.check()
+        reason = self.unsupported(request.language)
+        if reason:
+            raise SandboxUnavailable(reason)
         events = events or SandboxEvents()
         with self.slots.acquire(self.config.slot_wait_s) as uid:
             kill_uid(uid)
@@ -322,19 +367,22 @@ class BubblewrapSandbox:
             _data_file(request.stdin.encode("utf-8", errors="replace")),
         ]
         source, tracer, bpf, stdin = files
+        source_path, command = program_command(request.language, self.config, limits, report_write)
         args = bwrap_arguments(
             bwrap=shutil.which("bwrap") or "bwrap",
-            interpreter=self.config.python,
+            command=command,
             source_fd=source.fileno(),
+            source_path=source_path,
             tracer_fd=tracer.fileno(),
             seccomp_fd=bpf.fileno(),
-            report_fd=report_write,
         )
+        language = request.language
         nice = self.config.nice
         cgroups = None
         if self.cgroups == "memory+pids":
             cgroups = SlotCgroups.for_uid(uid)
-            cgroups.prepare(uid, limits.memory_bytes, limits.processes + PROCESS_SLACK)
+            threads = NODE_THREADS if request.language == "javascript" else 0
+            cgroups.prepare(uid, limits.memory_bytes, limits.processes + PROCESS_SLACK + threads)
             oom_before = cgroups.oom_kills()
         started = time.monotonic()
         try:
@@ -348,7 +396,7 @@ class BubblewrapSandbox:
                 user=uid,
                 group=uid,
                 extra_groups=[],
-                preexec_fn=lambda: _confine(limits, nice, cgroups),
+                preexec_fn=lambda: _confine(limits, nice, cgroups, language),
                 cwd="/",
                 env={"PATH": "/usr/bin:/bin"},
             )
@@ -367,7 +415,8 @@ class BubblewrapSandbox:
         finally:
             os.close(report_read)
         if cgroups is not None:
-            result.peak_memory_bytes = max(result.peak_memory_bytes, cgroups.peak_memory())
+            # Exact, and without the shared pages (the interpreter's binary) RSS counts.
+            result.peak_memory_bytes = cgroups.peak_memory()
             if cgroups.oom_kills() > oom_before and result.limit_hit in (None, "cpu_time"):
                 result.limit_hit = "memory"
         return result
@@ -497,6 +546,9 @@ class BubblewrapSandbox:
             return "file_size"
         if reported:
             return reported
+        for marker, limit in NODE_LIMIT_MARKERS:
+            if marker in result.stderr:
+                return limit
         if result.truncated:
             return "output"
         return None

@@ -89,6 +89,11 @@ class DockerSandbox:
             reason = probe.stderr.decode(errors="replace").strip()[:200] or "no server version"
             raise SandboxUnavailable(f"no docker engine is reachable: {reason}")
 
+    def unsupported(self, language: str) -> str | None:
+        if language not in IMAGES:
+            return f"the docker backend has no {language} image wired yet (python only)"
+        return None
+
     def run(
         self,
         request: SandboxRequest,
