@@ -46,6 +46,7 @@ from apps.runner.sandbox.seccomp_filter import compile_filter
 TRACER_PATH = Path(__file__).with_name("tracer.py")
 SANDBOX_UID = 1000
 WORK_DIR_BYTES = 16 * 1024 * 1024
+SHM_BYTES = 4 * 1024 * 1024
 SAFE_ENV = {
     "PATH": "/usr/bin:/bin",
     "HOME": "/work",
@@ -187,6 +188,8 @@ def bwrap_arguments(
         "--symlink", "usr/bin", "/bin",
         "--proc", "/proc",
         "--dev", "/dev",
+        "--size", str(SHM_BYTES),
+        "--tmpfs", "/dev/shm",  # noqa: S108 - inside the sandbox
         "--size", str(work_dir_bytes),
         "--tmpfs", "/work",
         "--symlink", "/work", "/tmp",  # noqa: S108 - inside the sandbox
@@ -197,7 +200,9 @@ def bwrap_arguments(
     ]  # fmt: skip
     for key, value in SAFE_ENV.items():
         args += ["--setenv", key, value]
-    args += ["--seccomp", str(seccomp_fd), "--remount-ro", "/"]
+    # Only /work and /dev/shm (both size-capped tmpfs) stay writable; bwrap's /dev is an
+    # unbounded tmpfs, so it is read-only too (device nodes such as /dev/null still work).
+    args += ["--seccomp", str(seccomp_fd), "--remount-ro", "/dev", "--remount-ro", "/"]
     return [*args, "--", *command]
 
 

@@ -329,3 +329,28 @@ def test_filling_the_work_dir_hits_its_size_limit(sandbox):
     )
     assert result.limit_hit == "disk_space"
     assert b"No space left on device" in result.stderr
+
+
+def test_only_the_size_capped_work_dirs_are_writable(sandbox):
+    result = run(
+        sandbox,
+        """
+        for path in ("/x", "/dev/x", "/usr/x", "/sandbox/x", "/work/x", "/tmp/x", "/dev/shm/x"):
+            try:
+                with open(path, "w") as handle:
+                    handle.write("1")
+                print(path, "written")
+            except OSError as exc:
+                print(path, exc.strerror)
+        """,
+    )
+    rows = dict(row.split(" ", 1) for row in result.stdout.decode().splitlines())
+    assert rows == {
+        "/x": "Read-only file system",
+        "/dev/x": "Read-only file system",
+        "/usr/x": "Read-only file system",
+        "/sandbox/x": "Read-only file system",
+        "/work/x": "written",
+        "/tmp/x": "written",
+        "/dev/shm/x": "written",
+    }
