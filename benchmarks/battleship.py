@@ -31,10 +31,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import httpx
+import psutil
 from rich.console import Console
 from rich.progress import Progress
 
@@ -54,8 +55,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time used so far by process `pid` and its children (this process when None)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        with suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 @contextmanager
-def started_server() -> Iterator[str]:
+def started_server() -> Iterator[tuple[str, int]]:
     """Migrate a fresh data dir and serve only the battleship app until the block ends."""
     data_dir = Path(tempfile.mkdtemp(prefix="battleship-bench-"))
     env = {
@@ -87,7 +103,7 @@ def started_server() -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not answer /health within 60 s")
             time.sleep(0.2)
-        yield url
+        yield url, server.pid
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -154,12 +170,19 @@ def main() -> int:
         parser.error("--games must be at least 1")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if args.url:
-        results, elapsed = asyncio.run(play_all(args.url, args.games, args.seed))
-    else:
-        with started_server() as url:
+    server_pid: int | None = None
+    with ExitStack() as stack:
+        url = args.url
+        if not url:
+            url, server_pid = stack.enter_context(started_server())
             err.print(f"server: {url} (battleship only, fresh data dir)")
-            results, elapsed = asyncio.run(play_all(url, args.games, args.seed))
+        cpu_before = (cpu_seconds(None), cpu_seconds(server_pid) if server_pid else 0.0)
+        results, elapsed = asyncio.run(play_all(url, args.games, args.seed))
+        client_cpu = (cpu_seconds(None) - cpu_before[0]) / elapsed
+        server_cpu = (cpu_seconds(server_pid) - cpu_before[1]) / elapsed if server_pid else None
+    load = os.getloadavg()[0]
+    server_share = f"{server_cpu:.0%}" if server_cpu is not None else "n/a"
+    err.print(f"cpu: client {client_cpu:.0%}, server {server_share} of a core; load {load:.1f}")
     illegal = [result for result in results if result.problems]
     for result in illegal[:5]:
         err.print(f"[red]illegal[/] game {result.code}: {'; '.join(result.problems[:3])}")

@@ -94,9 +94,17 @@ class GameRoom:
         mutate: Callable[[Game], dict[str, Any]],
         on_saved: Callable[[], None] | None = None,
     ) -> None:
-        """Apply `mutate` (it raises IllegalMove before changing anything), save, announce."""
-        async with self.lock:
-            await self._apply(mutate, on_saved)
+        """Apply `mutate` (it raises IllegalMove before changing anything), save, announce.
+
+        The work runs in its own task: a caller cancelled mid-save (its socket dropped) cannot
+        leave a move saved but never announced.
+        """
+
+        async def locked() -> None:
+            async with self.lock:
+                await self._apply(mutate, on_saved)
+
+        await asyncio.shield(asyncio.ensure_future(locked()))
 
     async def _apply(
         self,
@@ -106,7 +114,7 @@ class GameRoom:
         before, tokens = self.game.to_dict(), list(self.stored.tokens)
         event = mutate(self.game)
         try:
-            saved = await services.save(self.stored, self.game.to_dict())
+            saved = await self.lobby.saves.save(self.stored, self.game.to_dict())
         except Exception:
             logger.warning("could not save battleship game %s", self.code, exc_info=True)
             saved = False
@@ -243,6 +251,7 @@ class Lobby:
         self.rooms: dict[str, GameRoom] = {}
         self.loading = asyncio.Lock()
         self.matching = asyncio.Lock()
+        self.saves = services.GroupCommit()
 
     def forget(self, room: GameRoom) -> None:
         if self.rooms.get(room.code) is room:

@@ -6,6 +6,7 @@ lock, and a move is acknowledged to the players only after its save has committe
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -69,25 +70,76 @@ async def insert_game(game: Game, host_token: str, *, public: bool) -> StoredGam
         return StoredGame(row.id, game, 0, public, [row.seat0_token, None])
 
 
+def _save_statement(stored: StoredGame, state: dict[str, Any]) -> Any:
+    return (
+        update(BattleshipGame)
+        .where(BattleshipGame.id == stored.id, BattleshipGame.version == stored.version)
+        .values(
+            state=state,
+            phase=state["phase"],
+            version=stored.version + 1,
+            updated_at=datetime.now(UTC),
+            seat1_token=stored.tokens[1],
+        )
+    )
+
+
 async def save(stored: StoredGame, state: dict[str, Any]) -> bool:
     """Write `state` if nobody else wrote since `stored.version`; bumps the version on success."""
-    values: dict[str, Any] = {
-        "state": state,
-        "phase": state["phase"],
-        "version": stored.version + 1,
-        "updated_at": datetime.now(UTC),
-        "seat1_token": stored.tokens[1],
-    }
+    return (await save_many([(stored, state)]))[0]
+
+
+async def save_many(saves: list[tuple[StoredGame, dict[str, Any]]]) -> list[bool]:
+    """Several games' conditional writes in one transaction (one commit, one fsync)."""
     async with db.session() as session:
-        result = await session.execute(
-            update(BattleshipGame)
-            .where(BattleshipGame.id == stored.id, BattleshipGame.version == stored.version)
-            .values(**values)
-        )
-        saved = result.rowcount == 1  # type: ignore[attr-defined]
-    if saved:
-        stored.version += 1
+        saved = []
+        for stored, state in saves:
+            result = await session.execute(_save_statement(stored, state))
+            saved.append(result.rowcount == 1)  # type: ignore[attr-defined]
+    for (stored, _), ok in zip(saves, saved, strict=True):
+        if ok:
+            stored.version += 1
     return saved
+
+
+class GroupCommit:
+    """Saves from every room of a process, committed together while the previous commit runs.
+
+    Each caller still waits for its own commit before it announces the move, so "saved after
+    every move" holds; under load many games share one transaction instead of one each.
+    """
+
+    def __init__(self, max_batch: int = 256) -> None:
+        self.max_batch = max_batch
+        self.pending: list[tuple[StoredGame, dict[str, Any], asyncio.Future[bool]]] = []
+        self.wake = asyncio.Event()
+        self.worker: asyncio.Task[None] | None = None
+
+    async def save(self, stored: StoredGame, state: dict[str, Any]) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.pending.append((stored, state, future))
+        if self.worker is None or self.worker.done():
+            self.worker = asyncio.create_task(self._run())
+        self.wake.set()
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.pending:
+                batch = self.pending[: self.max_batch]
+                del self.pending[: self.max_batch]
+                try:
+                    results = await save_many([(stored, state) for stored, state, _ in batch])
+                except Exception as exc:
+                    for *_, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (*_, future), ok in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(ok)
 
 
 async def load(code: str) -> StoredGame | None:
