@@ -67,14 +67,14 @@ class KeyController(Controller):
     async def publish_key(
         self, request: Req, data: KeyPublish, chat: ChatService, db_session: AsyncSession, hub: Hub
     ) -> DeviceKey:
-        """Register this device's X25519 public key, or replace it (contacts are told)."""
+        """Register this device's X25519 public key, or replace it (its peers are told)."""
         device, changed = await chat.publish_key(request.user, data)
         result = device_key(device)
         if changed:
-            contacts = await chat.contact_ids(request.user.id)
+            peers = await chat.peers(request.user.id)
             await db_session.commit()
             event = {"type": "key_change", **msgspec.to_builtins(result)}
-            await live.tell(hub, contacts, event)
+            await live.tell(hub, peers, event)
         return result
 
     @get("/", operation_id="ListChatKeys")

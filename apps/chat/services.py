@@ -208,6 +208,16 @@ class ChatService:
         )
         return {a if b == user_id else b for a, b in rows.tuples()}
 
+    async def peers(self, user_id: UUID) -> set[UUID]:
+        """Contacts and everyone sharing a conversation: who must hear of a key change."""
+        mine = select(ChatMember.conversation_id).where(ChatMember.user_id == user_id)
+        members = await self.session.scalars(
+            select(ChatMember.user_id).where(
+                ChatMember.conversation_id.in_(mine), ChatMember.user_id != user_id
+            )
+        )
+        return set(members) | await self.contact_ids(user_id)
+
     async def _link(self, a: UUID, b: UUID) -> ChatContact | None:
         return await self.session.scalar(
             select(ChatContact).where(

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from apps.chat.client.crypto import DeviceKeys, fingerprint
 from apps.chat.client.store import KeyStore
-from tests.apps.chat.helpers import befriend, chat_user
+from tests.apps.chat.helpers import befriend, chat_user, connect, drain_backlog, next_event
 from tests.conftest import unique_email
 
 pytestmark = pytest.mark.timeout(60)
@@ -132,3 +132,19 @@ def test_the_key_store_is_written_with_mode_0600(tmp_path: Path) -> None:
     store.observe("u1", "d1", store.keys.public_b64)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert KeyStore.open(path).known == {"u1": {"d1": store.keys.public_b64}}
+
+
+def test_a_key_change_is_pushed_to_contacts_and_group_members(client: TestClient[Any]) -> None:
+    alice, bob, carol = (chat_user(client, n) for n in ("Alice", "Bob", "Carol"))
+    befriend(alice, bob)
+    befriend(alice, carol)
+    alice[1].group("Three", [bob[0].id, carol[0].id])  # Bob and Carol are not contacts
+    with connect(client, bob[1]) as bob_ws:
+        drain_backlog(bob_ws)
+        carol[1].store.keys = DeviceKeys.generate()
+        carol[1].register()
+        pushed = next_event(bob_ws, "key_change")
+    assert (pushed["user_id"], pushed["public_key"]) == (
+        carol[0].id,
+        carol[1].store.keys.public_b64,
+    )
