@@ -60,6 +60,8 @@ from apps.kernel.realtime import metrics as realtime_metrics
 TYPING_TTL = 5.0
 TYPING_LIMIT = 20
 TYPING_WINDOW = 10.0
+PRESENCE_LIMIT = 10
+"""Presence changes a user may announce per TYPING_WINDOW seconds (each one fans out)."""
 UNAUTHORIZED, NO_DEVICE, BAD_DEVICE, KEEPALIVE_TIMEOUT = 4401, 4404, 4422, 1011
 DEVICE_PATTERN = r"[A-Za-z0-9_.-]{1,64}"
 Status = Literal["online", "away", "offline"]
@@ -127,6 +129,9 @@ class ChatSocket:
         self.typing: dict[UUID, asyncio.Task[None]] = {}
         self.typing_limit = RateLimiter(
             get_redis(), "chat:typing", limit=TYPING_LIMIT, window=TYPING_WINDOW
+        )
+        self.presence_limit = RateLimiter(
+            get_redis(), "chat:presence", limit=PRESENCE_LIMIT, window=TYPING_WINDOW
         )
 
     async def send(self, event: dict[str, Any] | bytes) -> None:
@@ -238,6 +243,13 @@ class ChatSocket:
                 return
             await self._typing(frame.conversation_id, frame.state)
         elif kind == "presence" and frame.status is not None:
+            decision = await self.presence_limit.hit(self.user_id.hex)
+            if not decision.allowed:
+                retry = decision.retry_after
+                await self.send(
+                    {"type": "error", "detail": f"presence: rate limited, retry in {retry}s"}
+                )
+                return
             await self._set_presence(frame.status, joined=True)
         else:
             await self.send({"type": "error", "detail": f"unknown request {kind!r}"})

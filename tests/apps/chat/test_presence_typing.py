@@ -87,3 +87,12 @@ def test_typing_is_rate_limited(client: TestClient[Any]) -> None:
         for _ in range(live.TYPING_LIMIT + 1):
             ws.send_json({"type": "typing", "conversation_id": direct["id"], "state": "start"})
         assert "rate limited" in next_event(ws, "error")["detail"]
+
+
+def test_presence_changes_are_rate_limited(client: TestClient[Any]) -> None:
+    alice = chat_user(client, "Alice")
+    with connect(client, alice[1]) as ws:
+        drain_backlog(ws)
+        for n in range(live.PRESENCE_LIMIT + 1):
+            ws.send_json({"type": "presence", "status": "away" if n % 2 else "online"})
+        assert "presence: rate limited" in next_event(ws, "error")["detail"]
