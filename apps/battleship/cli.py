@@ -195,7 +195,8 @@ async def take_turn(sock: GameSocket, state: dict[str, Any], auto: bool) -> bool
     if auto:
         row, col = choose_shot(state["boards"][1 - state["you"]])
     else:
-        text = await ask("fire at (e.g. B7, q resigns): ")
+        # Keep reading (and answering pings) while the player thinks.
+        text = await sock.listen_while(asyncio.ensure_future(ask("fire at (e.g. B7, q resigns): ")))
         if text.lower() in ("q", "quit", "resign"):
             await sock.send({"type": "resign"})
             return True

@@ -8,6 +8,7 @@ either bot receives against the rules (`Referee`); the tests, the benchmark and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -44,6 +45,7 @@ class GameSocket:
         self.connection = connection
         self.frames: list[dict[str, Any]] = []
         self.raw: list[str] = []
+        self.backlog: list[dict[str, Any]] = []
 
     @classmethod
     async def open(cls, url: str, token: str | None = None) -> GameSocket:
@@ -61,7 +63,9 @@ class GameSocket:
         await self.connection.send(json.dumps(request))
 
     async def frame(self, wait: float = 30) -> dict[str, Any]:
-        """The next frame other than a ping."""
+        """The next frame other than a ping (first any read ahead by `listen_while`)."""
+        if self.backlog:
+            return self.backlog.pop(0)
         while True:
             text = await asyncio.wait_for(self.connection.recv(), wait)
             if isinstance(text, bytes):
@@ -82,6 +86,19 @@ class GameSocket:
                 return message
             if message["type"] == "error":
                 raise ServerRefused(message["detail"])
+
+    async def listen_while(self, work: asyncio.Future[Any]) -> Any:
+        """Await `work` while reading frames (answering pings, so the server keeps us)."""
+        while not work.done():
+            reader = asyncio.ensure_future(self.frame(wait=3600))
+            done, _ = await asyncio.wait({work, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in done:
+                self.backlog.append(reader.result())
+            else:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+        return work.result()
 
     async def close(self) -> None:
         await self.connection.close()
