@@ -123,11 +123,9 @@ def test_serve_announces_itself_and_serves_a_subset(tmp_path):
     has_blog = _has_app("blog")
     with live_server(tmp_path, args=("--app", "blog") if has_blog else ()) as server:
         deadline = time.monotonic() + 10
-        output = ""
-        while "serving on" not in output and time.monotonic() < deadline:
-            line = server.process.stdout.readline()
-            output += line
-        assert f"serving on {server.url}" in output
+        while "serving on" not in server.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert f"serving on {server.url}" in server.output()
         assert httpx.get(f"{server.url}/ready", timeout=5).json()["status"] == "ready"
         if has_blog:
             schema = httpx.get(f"{server.url}/schema/openapi.json", timeout=5).json()

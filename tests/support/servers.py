@@ -27,6 +27,15 @@ class LiveServer:
     url: str
     data_dir: Path
     process: subprocess.Popen[str]
+    log_path: Path
+    """Everything the server printed (a file, so a chatty server never blocks on a full pipe)."""
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def errors(self) -> list[str]:
+        """The server's error log lines (JSON lines with level error)."""
+        return [line for line in self.output().splitlines() if '"level": "error"' in line]
 
 
 @contextmanager
@@ -49,10 +58,12 @@ def live_server(
             capture_output=True,
             timeout=120,
         )
+    log_path = data_dir / f"serve-{port}.log"
+    log_file = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "apps.cli", "serve", "--port", str(port), *args],
         env=full_env,
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
@@ -62,9 +73,7 @@ def live_server(
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited early:\n{process.stdout.read() if process.stdout else ''}"
-                )
+                raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                     break
@@ -73,7 +82,7 @@ def live_server(
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not answer /health in time")
             time.sleep(0.2)
-        yield LiveServer(url=url, data_dir=data_dir, process=process)
+        yield LiveServer(url=url, data_dir=data_dir, process=process, log_path=log_path)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -82,3 +91,4 @@ def live_server(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        log_file.close()
