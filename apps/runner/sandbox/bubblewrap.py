@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import math
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -40,10 +40,11 @@ from apps.runner.sandbox.base import (
     SandboxResult,
     SandboxUnavailable,
 )
-from apps.runner.sandbox.cgroups import SlotCgroups, join
+from apps.runner.sandbox.cgroups import SlotCgroups
 from apps.runner.sandbox.seccomp_filter import compile_filter
 
 TRACER_PATH = Path(__file__).with_name("tracer.py")
+CONFINE_SOURCE = Path(__file__).with_name("confine.py").read_text()
 SANDBOX_UID = 1000
 WORK_DIR_BYTES = 16 * 1024 * 1024
 SHM_BYTES = 4 * 1024 * 1024
@@ -56,6 +57,8 @@ SAFE_ENV = {
     "PYTHONUNBUFFERED": "1",
 }
 SAMPLE_INTERVAL_S = 0.2
+RECHECK_AFTER_S = 30.0
+"""A failed probe is tried again after this long (the machine may have been fixed)."""
 OUTPUT_DRAIN_FACTOR = 16
 """Output past the cap is read and dropped; past this many times the cap, the program is
 killed (limit `output`) rather than left to flood until its wall time."""
@@ -222,23 +225,26 @@ def program_command(
     return "/work/main.py", [config.python, "-I", "-B", *tracer]
 
 
-def _confine(limits: Limits, nice: int, cgroups: SlotCgroups | None, language: str) -> None:
-    """Runs in the child after it became the slot uid, before bwrap is executed."""
-    if cgroups is not None:
-        join(cgroups.join_files)
+def confinement(
+    limits: Limits, nice: int, cgroups: SlotCgroups | None, language: str
+) -> dict[str, object]:
+    """What `confine.py` applies to itself (as the slot uid) before it execs bwrap."""
     cpu = max(1, math.ceil(limits.cpu_time_s))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    nproc = limits.processes + PROCESS_SLACK + (NODE_THREADS if language == "javascript" else 0)
+    rlimits: list[tuple[str, int, int]] = [
+        ("RLIMIT_CPU", cpu, cpu + 1),
+        ("RLIMIT_FSIZE", limits.file_size_bytes, limits.file_size_bytes),
+        ("RLIMIT_NPROC", nproc, nproc),
+        ("RLIMIT_NOFILE", limits.open_files, limits.open_files),
+        ("RLIMIT_CORE", 0, 0),
+        ("RLIMIT_MEMLOCK", 0, 0),
+    ]
     if language != "javascript":
         # V8 reserves far more address space than it uses: node runs only where the memory
         # cgroup caps it (`unsupported`), and without RLIMIT_AS.
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
-    nproc = limits.processes + PROCESS_SLACK + (NODE_THREADS if language == "javascript" else 0)
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
-    os.nice(nice)
+        rlimits.append(("RLIMIT_AS", limits.memory_bytes, limits.memory_bytes))
+    joins = [str(path) for path in cgroups.join_files] if cgroups is not None else []
+    return {"rlimits": rlimits, "join": joins, "nice": nice}
 
 
 NODE_LIMIT_MARKERS = (
@@ -276,9 +282,10 @@ class BubblewrapSandbox:
         self.slots = SlotPool(self.config.slots_dir, self.config.concurrency, self.config.uid_base)
         self._seccomp_bpf: bytes | None = None
         self._checked: str | None = None
+        self._recheck_at = 0.0
         self._check_lock = threading.Lock()
         self.cgroups: str | None = None
-        """`memory+pids` when each slot gets cgroup limits, else why not (rlimits only)."""
+        """`memory+pids+cpuacct` when each slot gets cgroups, else why not (rlimits only)."""
 
     def _bpf(self) -> bytes:
         if self._seccomp_bpf is None:
@@ -290,9 +297,12 @@ class BubblewrapSandbox:
         with self._check_lock:
             if self._checked == "ok":
                 return
-            self._checked = self._probe()
-        if self._checked != "ok":
-            raise SandboxUnavailable(self._checked)
+            if self._checked is None or time.monotonic() >= self._recheck_at:
+                self._checked = self._probe()
+                self._recheck_at = time.monotonic() + RECHECK_AFTER_S
+            reason = self._checked
+        if reason != "ok":
+            raise SandboxUnavailable(reason)
 
     def _probe(self) -> str:
         if shutil.which("bwrap") is None:
@@ -310,7 +320,7 @@ class BubblewrapSandbox:
             return f"libseccomp is not usable ({exc}); pip install pyseccomp, apt libseccomp2"
         try:
             SlotCgroups.for_uid(self.config.uid_base).prepare(self.config.uid_base, 1 << 30, 100)
-            self.cgroups = "memory+pids"
+            self.cgroups = "memory+pids+cpuacct"
         except OSError as exc:
             self.cgroups = f"unavailable ({exc.strerror or exc}); rlimits only"
         probe = self.run(SandboxRequest(language="python", source="print('ok')"), probe=True)
@@ -327,7 +337,7 @@ class BubblewrapSandbox:
             return f"no sandbox runs {language!r}"
         if not Path(self.config.node).is_file():
             return f"no node at {self.config.node} (RUNNER_NODE)"
-        if self.cgroups != "memory+pids":
+        if self.cgroups != "memory+pids+cpuacct":
             return (
                 "javascript runs only where each sandbox gets a memory cgroup (V8 cannot live "
                 f"under RLIMIT_AS); cgroups here: {self.cgroups}"
@@ -384,15 +394,16 @@ class BubblewrapSandbox:
         language = request.language
         nice = self.config.nice
         cgroups = None
-        if self.cgroups == "memory+pids":
+        if self.cgroups == "memory+pids+cpuacct":
             cgroups = SlotCgroups.for_uid(uid)
             threads = NODE_THREADS if request.language == "javascript" else 0
             cgroups.prepare(uid, limits.memory_bytes, limits.processes + PROCESS_SLACK + threads)
             oom_before = cgroups.oom_kills()
         started = time.monotonic()
         try:
+            spec = json.dumps(confinement(limits, nice, cgroups, language))
             process = subprocess.Popen(
-                args,
+                [self.config.python, "-I", "-S", "-c", CONFINE_SOURCE, spec, *args],
                 stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -401,7 +412,6 @@ class BubblewrapSandbox:
                 user=uid,
                 group=uid,
                 extra_groups=[],
-                preexec_fn=lambda: _confine(limits, nice, cgroups, language),
                 cwd="/",
                 env={"PATH": "/usr/bin:/bin"},
             )
@@ -422,6 +432,13 @@ class BubblewrapSandbox:
         if cgroups is not None:
             # Exact, and without the shared pages (the interpreter's binary) RSS counts.
             result.peak_memory_bytes = cgroups.peak_memory()
+            result.cpu_time_s = round(cgroups.cpu_seconds(), 3)
+            if (
+                result.limit_hit is None
+                and result.signal == signal.SIGKILL
+                and (result.cpu_time_s >= limits.cpu_time_s)
+            ):
+                result.limit_hit = "cpu_time"  # the hard RLIMIT_CPU, one second past the soft
             if cgroups.oom_kills() > oom_before and result.limit_hit in (None, "cpu_time"):
                 result.limit_hit = "memory"
         return result

@@ -1,4 +1,4 @@
-"""Per-slot cgroup v1 memory and pids limits, where the machine lets us create cgroups.
+"""Per-slot cgroup v1 memory, pids and cpuacct groups, where the machine lets us create them.
 
 Each sandbox slot gets `stackyard-runner-<uid>` under this process's own memory cgroup and
 under the pids hierarchy; root sets the limits and hands the slot's uid only the right to
@@ -31,23 +31,26 @@ def own_cgroup(controller: str, proc_cgroup: Path = Path("/proc/self/cgroup")) -
 class SlotCgroups:
     memory: Path
     pids: Path
+    cpuacct: Path
 
     @classmethod
     def for_uid(cls, uid: int) -> SlotCgroups:
         name = f"stackyard-runner-{uid}"
         memory_parent = own_cgroup("memory") or "/"
+        cpuacct_parent = own_cgroup("cpuacct") or "/"
         return cls(
             memory=CGROUP_ROOT / "memory" / memory_parent.lstrip("/") / name,
             pids=CGROUP_ROOT / "pids" / name,
+            cpuacct=CGROUP_ROOT / "cpuacct" / cpuacct_parent.lstrip("/") / name,
         )
 
     @property
-    def join_files(self) -> tuple[Path, Path]:
-        return self.memory / "cgroup.procs", self.pids / "cgroup.procs"
+    def join_files(self) -> tuple[Path, ...]:
+        return tuple(d / "cgroup.procs" for d in (self.memory, self.pids, self.cpuacct))
 
     def prepare(self, uid: int, memory_bytes: int, processes: int) -> None:
         """Create (or reuse) the slot's cgroups with these limits; raises OSError if denied."""
-        for directory in (self.memory, self.pids):
+        for directory in (self.memory, self.pids, self.cpuacct):
             directory.mkdir(exist_ok=True)
         for join in self.join_files:
             os.chown(join, uid, uid)
@@ -61,6 +64,11 @@ class SlotCgroups:
             swap.write_text(str(memory_bytes))
         (self.memory / "memory.max_usage_in_bytes").write_text("0")
         (self.pids / "pids.max").write_text(str(processes))
+        (self.cpuacct / "cpuacct.usage").write_text("0")
+
+    def cpu_seconds(self) -> float:
+        """CPU time of every process of the run, exited or killed ones included."""
+        return int((self.cpuacct / "cpuacct.usage").read_text()) / 1e9
 
     def oom_kills(self) -> int:
         for row in (self.memory / "memory.oom_control").read_text().splitlines():
@@ -77,10 +85,3 @@ class SlotCgroups:
             if row.startswith("max "):
                 return int(row.split()[1])
         return 0
-
-
-def join(files: tuple[Path, Path]) -> None:
-    """Move the calling process into the slot's cgroups (runs in the child, as the slot uid)."""
-    for path in files:
-        with open(path, "w") as handle:
-            handle.write("0")

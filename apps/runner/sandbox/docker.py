@@ -72,8 +72,26 @@ class DockerSandbox:
     def __init__(self, config: RunnerConfig | None = None) -> None:
         self.config = config or RunnerConfig.from_env()
         self.docker = shutil.which(self.config.docker) or self.config.docker
+        self._checked_until = 0.0
+        self._reason: str | None = None
 
     def check(self) -> None:
+        # Asked on every submission: remember the answer for a while.
+        now = time.monotonic()
+        if now < self._checked_until:
+            if self._reason:
+                raise SandboxUnavailable(self._reason)
+            return
+        try:
+            self._check()
+            self._reason = None
+        except SandboxUnavailable as exc:
+            self._reason = str(exc)
+            raise
+        finally:
+            self._checked_until = now + 30
+
+    def _check(self) -> None:
         if not Path(self.docker).is_file():
             raise SandboxUnavailable(f"the docker CLI ({self.config.docker}) is not installed")
         try:

@@ -7,30 +7,29 @@ import threading
 from apps.runner.config import RunnerConfig
 from apps.runner.sandbox.base import Sandbox, SandboxUnavailable
 
-_cache: dict[str, Sandbox] = {}
+_built: dict[tuple[str, str], Sandbox] = {}
 _lock = threading.Lock()
 
 
 def select_sandbox(config: RunnerConfig | None = None) -> Sandbox:
-    """The configured backend, checked; raises `SandboxUnavailable` saying why if none works."""
+    """The configured backend, checked; raises `SandboxUnavailable` saying why if none works.
+
+    Backends are built once per configuration and probe themselves once (a failed probe is
+    retried after a while), however many requests ask at the same time.
+    """
     config = config or RunnerConfig.from_env()
-    key = repr(config)
-    with _lock:
-        sandbox = _cache.get(key)
-    if sandbox is not None:
-        sandbox.check()
-        return sandbox
     reasons = []
     names = ["bubblewrap", "docker"] if config.backend == "auto" else [config.backend]
     for name in names:
-        candidate = _build(name, config)
+        with _lock:
+            candidate = _built.get((repr(config), name))
+            if candidate is None:
+                candidate = _built[(repr(config), name)] = _build(name, config)
         try:
             candidate.check()
         except SandboxUnavailable as exc:
             reasons.append(f"{name}: {exc}")
             continue
-        with _lock:
-            _cache[key] = candidate
         return candidate
     raise SandboxUnavailable("no sandbox can run code here; " + "; ".join(reasons))
 

@@ -296,7 +296,7 @@ def test_cancelling_kills_the_program(sandbox):
 
 
 def test_sandbox_processes_run_in_their_slot_cgroups(sandbox):
-    if sandbox.cgroups != "memory+pids":
+    if sandbox.cgroups != "memory+pids+cpuacct":
         pytest.skip(f"cgroups not usable here: {sandbox.cgroups}")
     seen: list[str] = []
 
