@@ -36,6 +36,7 @@ UNAUTHORIZED, KEEPALIVE_TIMEOUT = 4401, 1011
 MAX_FRAME = 8192
 _STATE_KEY = "battleship_lobby"
 logger = logging.getLogger("stackyard.battleship")
+_background: set[asyncio.Task[None]] = set()
 
 
 def lobby_of(app: Litestar) -> Lobby:
@@ -43,6 +44,10 @@ def lobby_of(app: Litestar) -> Lobby:
     lobby = app.state.get(_STATE_KEY)
     if lobby is None:
         lobby = app.state[_STATE_KEY] = Lobby(BattleshipConfig.from_env())
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to recover into
+            recovery = asyncio.get_running_loop().create_task(lobby.recover())
+            _background.add(recovery)
+            recovery.add_done_callback(_background.discard)
     return lobby  # type: ignore[no-any-return]
 
 

@@ -253,6 +253,21 @@ class Lobby:
         self.matching = asyncio.Lock()
         self.saves = services.GroupCommit()
 
+    async def recover(self) -> None:
+        """Load every unfinished game, so the grace period of its absent players starts now.
+
+        Run once when a process starts serving: without it a game whose players never come
+        back after a restart would stay open (and listed) for ever.
+        """
+        try:
+            codes = await services.unfinished_codes()
+        except Exception:
+            logger.warning("could not list unfinished battleship games", exc_info=True)
+            return
+        for code in codes:
+            with contextlib.suppress(IllegalMove):
+                await self.room(code)
+
     def forget(self, room: GameRoom) -> None:
         if self.rooms.get(room.code) is room:
             del self.rooms[room.code]

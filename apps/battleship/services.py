@@ -166,3 +166,15 @@ async def open_games(limit: int = 20) -> list[OpenGame]:
             .limit(limit)
         )
         return [OpenGame(code, host, created) for code, host, created in rows]
+
+
+async def unfinished_codes(limit: int = 10_000) -> list[str]:
+    """Codes of games not finished yet (after a restart, their players may never come back)."""
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(BattleshipGame.code)
+            .where(BattleshipGame.phase != "finished")
+            .order_by(BattleshipGame.updated_at)
+            .limit(limit)
+        )
+        return list(rows)

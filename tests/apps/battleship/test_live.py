@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,16 +82,30 @@ async def fire_until(
     return state
 
 
+async def open_codes(url: str) -> list[str]:
+    sock = await GameSocket.open(url)
+    await sock.send({"type": "list"})
+    games = (await sock.expect("games"))["games"]
+    await sock.close()
+    return [game["game"] for game in games]
+
+
 def test_a_restarted_server_resumes_the_game_where_it_stopped(stack: Any, tmp_path: Path) -> None:
-    env = server_env(stack)
+    grace = 4.0
+    env = {**server_env(stack), "BATTLESHIP_GRACE_SECONDS": str(grace)}
+    abandoned: list[str] = []
 
     async def before_restart(url: str) -> tuple[str, list[str], dict[str, Any]]:
+        host = await GameSocket.open(url)  # stays connected until the server stops
+        await host.send({"type": "create", "name": "Gone"})
+        abandoned.append((await host.expect("joined"))["game"])
         code, tokens, players = await seat_and_place(url)
         state = players[0].frames[-1]["state"]
         await fire_until(players, state, stop=10)
         state = players[0].frames[-1]["state"]  # seat 0's view at move 10
         for sock in players:
             await sock.close()
+        assert abandoned[0] in await open_codes(url)
         return code, tokens, state
 
     async def after_restart(url: str, code: str, tokens: list[str]) -> dict[str, Any]:
@@ -110,6 +125,9 @@ def test_a_restarted_server_resumes_the_game_where_it_stopped(stack: Any, tmp_pa
         code, tokens, paused = asyncio.run(before_restart(first.url))
     with live_server(stack.data_dir, env=env, migrate=False) as second:
         outcome = asyncio.run(after_restart(second.url, code, tokens))
+        # Nobody came back to the open game: its grace ran out after the restart.
+        time.sleep(grace + 0.5)
+        assert abandoned[0] not in asyncio.run(open_codes(second.url))
     resumed = outcome["resumed"]
     assert resumed["move"] == paused["move"] == 10
     assert resumed["boards"] == paused["boards"] and resumed["turn"] == paused["turn"]
