@@ -69,6 +69,10 @@ NAMESPACE_FLAGS = (
 """CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET: clone() makes no namespace."""
 
 
+PERSONALITY_FLAGS = (0x0040000, 0x0400000)
+"""ADDR_NO_RANDOMIZE and READ_IMPLIES_EXEC: no turning off ASLR or NX for a child."""
+
+
 def compile_filter() -> IO[bytes]:
     """The filter as BPF in an open temporary file, rewound, ready for `bwrap --seccomp FD`."""
     import pyseccomp as seccomp
@@ -82,6 +86,12 @@ def compile_filter() -> IO[bytes]:
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(
             seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag)
+        )
+    for flag in PERSONALITY_FLAGS:
+        rules.add_rule(
+            seccomp.ERRNO(errno.EPERM),
+            "personality",
+            seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag),
         )
     # clone3 passes flags in memory seccomp cannot read: ENOSYS makes libc fall back to clone.
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")

@@ -354,3 +354,16 @@ def test_only_the_size_capped_work_dirs_are_writable(sandbox):
         "/tmp/x": "written",
         "/dev/shm/x": "written",
     }
+
+
+def test_address_randomisation_cannot_be_turned_off(sandbox):
+    result = run(
+        sandbox,
+        """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        ADDR_NO_RANDOMIZE = 0x0040000
+        print(libc.personality(ADDR_NO_RANDOMIZE), ctypes.get_errno())
+        """,
+    )
+    assert result.stdout.split() == [b"-1", str(errno.EPERM).encode()]
