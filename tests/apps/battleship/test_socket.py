@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from apps.battleship import services
@@ -267,3 +268,19 @@ def test_resigning_gives_the_game_away_and_spectators_see_it(client: TestClient[
         assert ended["winner"] == 0 and ended["reason"] == "Bob resigned"
         watcher.send(type="fire", row=0, col=0)
         assert "no seat" in watcher.expect("error")["detail"]
+
+
+def test_a_signed_in_player_is_named_after_the_account(client: TestClient[Any], user: Any) -> None:
+    with client.websocket_connect("/battleship/ws", subprotocols=["bearer", user.token]) as ws:
+        ws.send_json({"type": "create", "public": False})
+        joined = ws.receive_json(timeout=5)
+    assert joined["state"]["names"][0] == user.display_name == "Alice"
+
+
+def test_a_bad_access_token_is_refused_with_4401(client: TestClient[Any]) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/battleship/ws", subprotocols=["bearer", "not-a-jwt"]) as ws,
+    ):
+        ws.receive_json(timeout=5)
+    assert refused.value.code == 4401
