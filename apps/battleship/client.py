@@ -67,7 +67,8 @@ class GameSocket:
         if self.backlog:
             return self.backlog.pop(0)
         while True:
-            text = await asyncio.wait_for(self.connection.recv(), wait)
+            async with asyncio.timeout(wait):
+                text = await self.connection.recv()
             if isinstance(text, bytes):
                 text = text.decode()
             message: dict[str, Any] = json.loads(text)
