@@ -62,6 +62,7 @@ TYPING_LIMIT = 20
 TYPING_WINDOW = 10.0
 PRESENCE_LIMIT = 10
 """Presence changes a user may announce per TYPING_WINDOW seconds (each one fans out)."""
+SYNC_ATTEMPTS, SYNC_WAIT = 20, 0.5
 UNAUTHORIZED, NO_DEVICE, BAD_DEVICE, KEEPALIVE_TIMEOUT = 4401, 4404, 4422, 1011
 DEVICE_PATTERN = r"[A-Za-z0-9_.-]{1,64}"
 Status = Literal["online", "away", "offline"]
@@ -126,6 +127,9 @@ class ChatSocket:
         self.last_heard = time.monotonic()
         self.sending = asyncio.Lock()
         self.sent_upto: dict[str, int] = {}
+        self.synced = asyncio.Event()
+        self.live = asyncio.Event()
+        self.early: list[bytes] = []
         self.typing: dict[UUID, asyncio.Task[None]] = {}
         self.typing_limit = RateLimiter(
             get_redis(), "chat:typing", limit=TYPING_LIMIT, window=TYPING_WINDOW
@@ -141,10 +145,16 @@ class ChatSocket:
 
     async def run(self) -> tuple[int, str] | None:
         async with self.hub.subscribe(user_channel(self.user_id)) as (subscription, _):
-            await self._backlog()
+            relay = asyncio.create_task(self._relay(subscription))
+            try:
+                await self._await_subscription()
+                await self._backlog()
+            except BaseException:
+                relay.cancel()
+                raise
             await self._set_presence("online", joined=False)
             tasks = [
-                asyncio.create_task(self._relay(subscription)),
+                relay,
                 asyncio.create_task(self._listen()),
                 asyncio.create_task(self._keepalive()),
             ]
@@ -168,8 +178,24 @@ class ChatSocket:
 
     # ---- delivery -----------------------------------------------------------------------
 
+    async def _await_subscription(self) -> None:
+        """Wait until a marker published on our channel comes back through the backend.
+
+        Only then is the subscription surely live on Redis (a fresh pub/sub connection can
+        miss what is published before its SUBSCRIBE is processed), so the backlog read next
+        and the live events after it leave no hole.
+        """
+        marker = {"type": "sync", "socket": self.name}
+        for _ in range(SYNC_ATTEMPTS):
+            await self.hub.publish(user_channel(self.user_id), marker)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SYNC_WAIT):
+                    await self.synced.wait()
+                    return
+        logger.warning("chat socket %s: no echo from the channel backend", self.name)
+
     async def _backlog(self) -> None:
-        """Send what this device has not acknowledged; remember how far each chat was sent."""
+        """Send what this device has not acknowledged, then what arrived live meanwhile."""
         async with db.session() as session:
             chat = ChatService(session)
             last = await chat.last_seqs(self.user_id)
@@ -180,27 +206,41 @@ class ChatSocket:
             self.sent_upto[message.conversation_id.hex] = message.seq
             await self.send({"type": "message", "message": msgspec.to_builtins(message)})
         await self.send({"type": "ready", "backlog": len(reads)})
+        while self.early:
+            await self._forward(self.early.pop(0))
+        self.live.set()  # no await since the last check: nothing is left behind in `early`
 
     async def _relay(self, subscription: Any) -> None:
-        """Live events; messages in sequence order per conversation, none twice.
+        """Live events, held back until the backlog is sent; sync markers are dropped."""
+        async for data in subscription.events():
+            if b'"type":"sync"' in data:
+                if f'"socket":"{self.name}"'.encode() in data:
+                    self.synced.set()
+                continue
+            if not self.live.is_set():
+                self.early.append(data)
+                continue
+            await self._forward(data)
+
+    async def _forward(self, data: bytes) -> None:
+        """Send one event; messages in sequence order per conversation, none twice.
 
         A message published out of order (a later sender committed first) waits for nothing:
         the ones it skipped are read from the database and sent first, and their own live
         events are dropped when they come.
         """
-        async for data in subscription.events():
-            if b'"message"' in data:
-                live = _decode_live(data)
-                if live.type == "message" and live.message is not None:
-                    conversation = UUID(str(live.message["conversation_id"]))
-                    seq = int(live.message["seq"])
-                    sent = self.sent_upto.get(conversation.hex, 0)
-                    if seq <= sent:
-                        continue  # already sent (backlog or gap filling)
-                    if seq > sent + 1:
-                        await self._fill_gap(conversation, sent, seq)
-                    self.sent_upto[conversation.hex] = seq
-            await self.send(data)
+        if b'"message"' in data:
+            live = _decode_live(data)
+            if live.type == "message" and live.message is not None:
+                conversation = UUID(str(live.message["conversation_id"]))
+                seq = int(live.message["seq"])
+                sent = self.sent_upto.get(conversation.hex, 0)
+                if seq <= sent:
+                    return  # already sent (backlog or gap filling)
+                if seq > sent + 1:
+                    await self._fill_gap(conversation, sent, seq)
+                self.sent_upto[conversation.hex] = seq
+        await self.send(data)
 
     async def _fill_gap(self, conversation: UUID, after: int, before: int) -> None:
         async with db.session() as session:
