@@ -35,7 +35,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import httpx
-import psutil
+import psutil  # comes with locust, a dependency; only for the CPU figures
 from rich.console import Console
 from rich.progress import Progress
 
