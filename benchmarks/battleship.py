@@ -35,9 +35,13 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 import httpx
-import psutil  # comes with locust, a dependency; only for the CPU figures
 from rich.console import Console
 from rich.progress import Progress
+
+try:  # psutil comes with the `loadtest` extra (locust); only the CPU figures need it
+    import psutil
+except ImportError:  # pragma: no cover - the figures are then reported as 0
+    psutil = None
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,6 +61,8 @@ def free_port() -> int:
 
 def cpu_seconds(pid: int | None) -> float:
     """CPU time used so far by process `pid` and its children (this process when None)."""
+    if psutil is None:
+        return 0.0
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
