@@ -560,8 +560,10 @@ class BubblewrapSandbox:
             return killed_for
         if killed_for == "cancelled":
             return None
+        # Without cgroups CPU time is sampled from /proc every 0.2 s and can trail the kernel's
+        # count; a SIGKILL nobody else sent after half the budget is the hard RLIMIT_CPU.
         if result.signal == signal.SIGXCPU or (
-            result.signal == signal.SIGKILL and result.cpu_time_s >= limits.cpu_time_s
+            result.signal == signal.SIGKILL and result.cpu_time_s >= limits.cpu_time_s / 2
         ):
             return "cpu_time"
         if result.signal == signal.SIGXFSZ:
