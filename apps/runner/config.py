@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def _slots_dir(uid_base: int) -> Path:
+    """Slot locks are host-wide, like the uids they hand out: every server, worker and test
+    process on the host must share them, whatever its data dir (RUNNER_SLOTS_DIR overrides)."""
+    configured = os.environ.get("RUNNER_SLOTS_DIR", "").strip()
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return Path(tempfile.gettempdir()) / f"stackyard-runner-slots-{uid_base}"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -30,7 +40,6 @@ class RunnerConfig:
     @classmethod
     def from_env(cls) -> RunnerConfig:
         cores = os.cpu_count() or 1
-        data_dir = Path(os.environ.get("STACKYARD_DATA_DIR", ".stackyard")).expanduser()
         return cls(
             backend=os.environ.get("RUNNER_BACKEND", "auto").strip() or "auto",
             concurrency=max(1, min(cores, _env_int("RUNNER_CONCURRENCY", cores))),
@@ -39,6 +48,6 @@ class RunnerConfig:
             node=os.environ.get("RUNNER_NODE", "/usr/bin/node"),
             docker=os.environ.get("RUNNER_DOCKER", "docker"),
             nice=_env_int("RUNNER_NICE", 10),
-            slots_dir=data_dir.resolve() / "runner-slots",
+            slots_dir=_slots_dir(_env_int("RUNNER_UID_BASE", 61000)),
             slot_wait_s=float(os.environ.get("RUNNER_SLOT_WAIT_S", "60")),
         )

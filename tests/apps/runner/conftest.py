@@ -13,6 +13,14 @@ from apps.runner.limits import MIB, Limits
 from apps.runner.sandbox import SandboxUnavailable
 from apps.runner.sandbox.bubblewrap import BubblewrapSandbox
 
+# Sandbox slots (uids, their locks and cgroups) are host-wide. Each pytest-xdist worker gets
+# its own uid range, so one worker's "no process left under the slot uids" checks never see
+# the other worker's sandboxes. Set at import, before any RunnerConfig or server is made.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+os.environ.setdefault(
+    "RUNNER_UID_BASE", str(61000 + 100 * (int(_WORKER) if _WORKER.isdigit() else 0))
+)
+
 SHORT = Limits(
     cpu_time_s=1.0,
     wall_time_s=3.0,
@@ -61,3 +69,17 @@ def eager_runner(stack) -> Iterator[None]:
         yield
     finally:
         celery_app.conf.task_always_eager = saved
+        _wait_for_sandboxes_to_end()
+
+
+def _wait_for_sandboxes_to_end(timeout_s: float = 30) -> None:
+    """Executions run on a background pool: let them end before the next test counts processes."""
+    import time
+
+    from apps.runner.sandbox.bubblewrap import uid_processes
+
+    config = RunnerConfig.from_env()
+    uids = range(config.uid_base, config.uid_base + config.concurrency)
+    deadline = time.monotonic() + timeout_s
+    while any(uid_processes(uid) for uid in uids) and time.monotonic() < deadline:
+        time.sleep(0.1)

@@ -10,6 +10,7 @@ import signal
 import socket
 import textwrap
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,9 +31,17 @@ def run(sandbox: BubblewrapSandbox, source: str, **limits: object) -> SandboxRes
     return sandbox.run(request)
 
 
-def no_sandbox_process_left(sandbox: BubblewrapSandbox) -> bool:
+def no_sandbox_process_left(sandbox: BubblewrapSandbox, grace_s: float = 3.0) -> bool:
+    """No process runs under a slot uid once the kernel has reaped the killed ones (a short
+    grace: on a loaded machine a SIGKILLed process group takes a moment to disappear)."""
     base, size = sandbox.config.uid_base, sandbox.config.concurrency
-    return all(not uid_processes(uid) for uid in range(base, base + size))
+    deadline = time.monotonic() + grace_s
+    while True:
+        if all(not uid_processes(uid) for uid in range(base, base + size)):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def test_a_plain_program_runs_and_reports_its_usage(sandbox):
