@@ -12,6 +12,7 @@ import contextlib
 import json
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,8 +148,10 @@ async def run_server(
     """Serve until SIGINT/SIGTERM (or `stop`), then close every client with 1001 and return."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+    if threading.current_thread() is threading.main_thread():
+        # Signal handlers belong to the main thread; embedded in a test or another program's
+        # thread, the caller stops the server through `stop` instead.
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     config = RealtimeConfig.from_env()
     async with open_hub(options.redis_url, config) as hub:

@@ -29,14 +29,14 @@ MAX_AMOUNT = Decimal("999999999.99")
 PERIOD_DAYS = {"past_week": 7, "last_month": 30, "last_3_months": 90}
 """Rolling windows that end today (UTC) and include it: past_week is today and the 6 days
 before it; last_month the last 30 days; last_3_months the last 90 days."""
-NOT_MONEY = frozenset({"XXX", "XTS"})
-"""ISO 4217 codes for "no currency" and "testing", which no expense is spent in."""
+NOT_MONEY_NUMERIC = frozenset({"999", "963"})
+"""ISO 4217 numeric codes of "no currency" (999) and "testing" (963): no money is spent in them."""
 
 
 @lru_cache(maxsize=1)
 def currency_codes() -> frozenset[str]:
     """The active ISO 4217 codes (from pycountry's copy of the standard)."""
-    return frozenset(c.alpha_3 for c in pycountry.currencies) - NOT_MONEY
+    return frozenset(c.alpha_3 for c in pycountry.currencies if c.numeric not in NOT_MONEY_NUMERIC)
 
 
 def utc_today() -> date:
