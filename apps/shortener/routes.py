@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.kernel import db
 from apps.kernel.cache import get_redis
+from apps.kernel.clients import client_ip
 from apps.kernel.errors import DomainError, Invalid, NotFound, TooManyRequests
 from apps.kernel.identity import CurrentUser, optional_user, requires_user, signed_in_user
 from apps.kernel.logging import request_log_middleware
@@ -226,19 +227,6 @@ async def follow_link(request: Request[Any, Any, Any], code: str) -> ASGIRespons
 
 
 # ---- the management API --------------------------------------------------------------------
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The peer address, or the nearest X-Forwarded-For hop when the peer is a trusted proxy."""
-    peer = request.client.host if request.client else "unknown"
-    trusted = get_settings().forwarded_allow_ips
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and ("*" in trusted or peer in trusted):
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        untrusted = [hop for hop in hops if hop not in trusted]
-        if untrusted:
-            return untrusted[-1][:64]
-    return peer
 
 
 async def enforce_limit(limiter: RateLimiter, key: str, what: str) -> None:

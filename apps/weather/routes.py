@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from apps.kernel.cache import get_redis
-from apps.kernel.settings import get_settings
+from apps.kernel.clients import client_ip
 from apps.weather.places import MAX_LOCATION_LENGTH, parse_place
 from apps.weather.schemas import UnitSystem, WeatherReport
 from apps.weather.services import MAX_DAYS, Served, WeatherService
@@ -34,15 +34,7 @@ def client_key(request: Request[Any, Any, Any]) -> str:
     user = request.scope.get("user")
     if user is not None:
         return f"user:{user.id}"
-    peer = request.client.host if request.client else "unknown"
-    trusted = get_settings().forwarded_allow_ips
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and ("*" in trusted or peer in trusted):
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        untrusted = [hop for hop in hops if hop not in trusted]
-        if untrusted:
-            return f"ip:{untrusted[-1][:64]}"
-    return f"ip:{peer}"
+    return f"ip:{client_ip(request)}"
 
 
 def cache_headers(served: Served, stale_grace: int) -> dict[str, str]:

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.kernel.cache import get_redis
+from apps.kernel.clients import client_ip
 from apps.kernel.errors import Unauthorized
 from apps.kernel.identity.auth import (
     CSRF_COOKIE,
@@ -54,19 +55,6 @@ def user_read(user: User) -> UserRead:
         is_verified=user.is_verified,
         created_at=user.created_at,
     )
-
-
-def _client_ip(request: Request[Any, Any, Any]) -> str | None:
-    """The peer address, or the nearest X-Forwarded-For hop when the peer is a trusted proxy."""
-    peer = request.client.host if request.client else None
-    trusted = get_settings().forwarded_allow_ips
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and ("*" in trusted or peer in trusted):
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        untrusted = [hop for hop in hops if hop not in trusted]
-        if untrusted:
-            return untrusted[-1][:64]
-    return peer
 
 
 def _token_response(request: Request[Any, Any, Any], issued: IssuedTokens) -> Response[TokenPair]:
@@ -133,7 +121,7 @@ class IdentityController(Controller):
         issued = await identity.login(
             data.email,
             data.password,
-            ip=_client_ip(request),
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
         )
         return _token_response(request, issued)
