@@ -151,8 +151,7 @@ class NotificationController(Controller):
         """Mark everything I have received so far read."""
         return MarkedRead(marked=await notifications.mark_all_read(request.user.id))
 
-        # Left out of the OpenAPI document: the stream never ends, and schema-driven clients and
-
+    # Left out of the OpenAPI document: the stream never ends, and schema-driven clients and
     # fuzzers that follow the document would wait on it forever.
     @get(
         "/stream",
