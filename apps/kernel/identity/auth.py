@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -91,8 +92,57 @@ async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, An
         return False
 
 
+class VerifiedTokens:
+    """Access tokens verified recently, by their encoded form: decoded token and user.
+
+    Verifying the signature and claims of the same token on every request of a session costs
+    more than the rest of authentication; a token's content never changes, so a hit only
+    re-checks expiry (and the deny-list, as every request does). Bounded: the oldest entry
+    goes first. Keyed by secret too, so apps with different secrets never share an entry.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: dict[tuple[str, str], tuple[Token, CurrentUser, float]] = {}
+
+    def get(self, secret: str, encoded: str) -> tuple[Token, CurrentUser] | None:
+        entry = self._entries.get((secret, encoded))
+        if entry is None:
+            return None
+        if entry[2] <= time.time():
+            self._entries.pop((secret, encoded), None)
+            return None
+        return entry[0], entry[1]
+
+    def put(self, secret: str, encoded: str, token: Token, user: CurrentUser) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[(secret, encoded)] = (token, user, token.exp.timestamp())
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+VERIFIED_TOKENS = VerifiedTokens()
+
+
 class OptionalJWTCookieMiddleware(JWTCookieAuthenticationMiddleware):
     """Litestar's JWT cookie middleware, with anonymous requests allowed and CSRF checked."""
+
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        """Verify the token (or find it verified in `VERIFIED_TOKENS`), then the deny-list."""
+        hit = VERIFIED_TOKENS.get(self.token_secret, encoded_token)
+        if hit is None:
+            result = await super().authenticate_token(encoded_token, connection)
+            if isinstance(result.user, CurrentUser) and isinstance(result.auth, Token):
+                VERIFIED_TOKENS.put(self.token_secret, encoded_token, result.auth, result.user)
+            return result
+        token, user = hit
+        if self.revoked_token_handler and await self.revoked_token_handler(token, connection):
+            raise NotAuthorizedException()
+        return AuthenticationResult(user=user, auth=token)
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
