@@ -60,7 +60,10 @@ def database_config(settings: Settings | None = None) -> SQLAlchemyAsyncConfig:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine_config = EngineConfig(connect_args={"timeout": 30})
     else:
-        engine_config = EngineConfig(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping: on asyncpg it costs three round trips per checkout. A connection the
+        # server dropped fails its request with 503 (errors.py), and SQLAlchemy then
+        # invalidates the whole pool, so one request per pool sees a database restart.
+        engine_config = EngineConfig(pool_size=10, max_overflow=20, pool_recycle=1800)
     config = SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
         engine_config=engine_config,

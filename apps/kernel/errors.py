@@ -272,6 +272,18 @@ def _dbapi_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
         return _data_error_handler(request, exc)
     if state.startswith("23"):
         return _integrity_handler(request, exc)
+    if getattr(exc, "connection_invalidated", False) or state.startswith(("08", "57P")):
+        # The connection was lost (class 08) or the server is shutting down (57P): the pool
+        # has been invalidated, and the next request gets a fresh connection.
+        logger.warning("database connection lost on %s: %s", request.url.path, exc)
+        return problem(
+            503,
+            "Service unavailable",
+            "The database connection was lost; try again",
+            slug="unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": "1"},
+        )
     return _internal_handler(request, exc)
 
 
