@@ -13,8 +13,9 @@ player reached their standing, in microseconds since the epoch, 16 digits). Sort
 hold the exact standing (negated on low_first boards, so every board reads best-first with
 ZREVRANGE), and Redis orders equal scores by member, which is the tie string: whoever
 reached the score first comes first, never user-id order. Because the member changes when
-the standing does, no single ZADD/ZINCRBY can keep both rules; one Lua script per submission
-updates every board of the game (and the global board) atomically.
+the standing does, no single ZADD/ZINCRBY can keep both rules; a Lua script updates every
+board of the game (and the global board) atomically, one call for a whole batch of
+submissions applied in order.
 
 Operators, as merges that the Lua script and the rebuild's replay apply identically:
 `best` keeps the better score (an equal score reached earlier keeps the earlier time);
@@ -97,42 +98,38 @@ def deferred_list(game_id: str) -> str:
     return f"lb:g:{game_id}:deferred"
 
 
-# KEYS: names, rebuild flag, deferred list, then zset/hash pairs: all, day, week, month[, global]
-# ARGV: user, name, score, tie, operator, sign (1 high_first, -1 low_first), has_global,
-#       expire day, expire week, expire month, deferred payload
+# One call applies a whole batch of submissions, in order.
+# KEYS: names, global zset, global hash, then per group (a game on one UTC day) 10 keys:
+#       rebuild flag, deferred list, zset/hash pairs of the all, day, week and month boards.
+# ARGV: number of groups; per group 6: operator, sign (1 high_first, -1 low_first),
+#       has_global, expire day, expire week, expire month; then per submission 6: group,
+#       user, name, score, tie, deferred payload.
+# Returns 4 values per submission: 'applied' or 'deferred', standing, rank0, old rank0.
 APPLY = """
-local user, name, score, tie = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local op, sign, has_global = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('RPUSH', KEYS[3], ARGV[11])
-  return {'deferred'}
-end
-redis.call('HSET', KEYS[1], user, name)
 local function num(x) return string.format('%.17g', x) end
-local function better(a, b) if sign == 1 then return a > b else return a < b end end
-local function apply(z, h, expire_at)
+local groups = tonumber(ARGV[1])
+local out = {}
+local function board(z, h, user, score, tie, op, sign, expire_at)
   local old_member = redis.call('HGET', h, user)
   local old_score, old_tie
   if old_member then
     old_score = tonumber(redis.call('ZSCORE', z, old_member)) * sign
     old_tie = string.sub(old_member, 1, 16)
   end
+  local better
+  if sign == 1 then better = score > (old_score or 0) else better = score < (old_score or 0) end
   local new_score, new_tie
   if not old_member then
     new_score, new_tie = score, tie
   elseif op == 'best' then
-    if better(score, old_score) or (score == old_score and tie > old_tie) then
-      new_score, new_tie = score, tie
-    end
+    if better or (score == old_score and tie > old_tie) then new_score, new_tie = score, tie end
   elseif op == 'sum' then
     if score ~= 0 then
       new_score = old_score + score
       if tie < old_tie then new_tie = tie else new_tie = old_tie end
     end
   else
-    if tie < old_tie or (tie == old_tie and better(score, old_score)) then
-      new_score, new_tie = score, tie
-    end
+    if tie < old_tie or (tie == old_tie and better) then new_score, new_tie = score, tie end
   end
   if new_score == nil then return old_score, old_score, old_member end
   local member = new_tie .. ':' .. user
@@ -145,27 +142,42 @@ local function apply(z, h, expire_at)
   end
   return old_score, new_score, member
 end
-local old_member = redis.call('HGET', KEYS[5], user)
-local old_rank = -1
-if old_member then old_rank = redis.call('ZREVRANK', KEYS[4], old_member) end
-local before, after, member = apply(KEYS[4], KEYS[5], 0)
-apply(KEYS[6], KEYS[7], tonumber(ARGV[8]))
-apply(KEYS[8], KEYS[9], tonumber(ARGV[9]))
-apply(KEYS[10], KEYS[11], tonumber(ARGV[10]))
-if has_global and after ~= (before or 0) then
-  local delta = after - (before or 0)
-  local g_member = redis.call('HGET', KEYS[13], user)
-  local total = delta
-  if g_member then
-    total = tonumber(redis.call('ZSCORE', KEYS[12], g_member)) + delta
-    redis.call('ZREM', KEYS[12], g_member)
+local first = 2 + 6 * groups
+for i = first, #ARGV, 6 do
+  local g = tonumber(ARGV[i])
+  local k, a = 3 + 10 * (g - 1), 2 + 6 * (g - 1)
+  local user, name, score, tie = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
+  local op, sign = ARGV[a], tonumber(ARGV[a + 1])
+  if redis.call('EXISTS', KEYS[k + 1]) == 1 then
+    redis.call('RPUSH', KEYS[k + 2], ARGV[i + 5])
+    out[#out + 1] = 'deferred'; out[#out + 1] = ''; out[#out + 1] = -1; out[#out + 1] = -1
+  else
+    redis.call('HSET', KEYS[1], user, name)
+    local old_member = redis.call('HGET', KEYS[k + 4], user)
+    local old_rank = -1
+    if old_member then old_rank = redis.call('ZREVRANK', KEYS[k + 3], old_member) end
+    local before, after, member = board(KEYS[k + 3], KEYS[k + 4], user, score, tie, op, sign, 0)
+    for p = 0, 2 do
+      local z, h = KEYS[k + 5 + 2 * p], KEYS[k + 6 + 2 * p]
+      board(z, h, user, score, tie, op, sign, tonumber(ARGV[a + 3 + p]))
+    end
+    if ARGV[a + 2] == '1' and after ~= (before or 0) then
+      local delta = after - (before or 0)
+      local g_member = redis.call('HGET', KEYS[3], user)
+      local total = delta
+      if g_member then
+        total = tonumber(redis.call('ZSCORE', KEYS[2], g_member)) + delta
+        redis.call('ZREM', KEYS[2], g_member)
+      end
+      local new_member = tie .. ':' .. user
+      redis.call('ZADD', KEYS[2], num(total), new_member)
+      redis.call('HSET', KEYS[3], user, new_member)
+    end
+    out[#out + 1] = 'applied'; out[#out + 1] = num(after)
+    out[#out + 1] = redis.call('ZREVRANK', KEYS[k + 3], member); out[#out + 1] = old_rank
   end
-  local new_member = tie .. ':' .. user
-  redis.call('ZADD', KEYS[12], num(total), new_member)
-  redis.call('HSET', KEYS[13], user, new_member)
 end
-local rank = redis.call('ZREVRANK', KEYS[4], member)
-return {'applied', num(after), rank, old_rank}
+return out
 """
 
 # KEYS: zset, names. ARGV: start, stop, sign. Returns {total, user, score, name, ...}.
@@ -321,27 +333,41 @@ class Submission:
     t_us: int
 
 
-def apply_call(game: GameIndex, sub: Submission) -> tuple[list[str], list[Any]]:
-    """Keys and arguments of the APPLY script for one submission."""
-    moment = from_micros(sub.t_us)
-    keys = [NAMES_KEY, rebuild_flag(game.id), deferred_list(game.id)]
-    bases = [board_base(game.id)] + [board_base(game.id, p, moment) for p in PERIODS]
-    bases.append(board_base(GLOBAL))
-    for base in bases:
+def _group_head(game: GameIndex, day: int) -> tuple[list[str], list[Any]]:
+    """The 10 keys and 6 arguments APPLY needs for `game` on one UTC day (days since epoch)."""
+    moment = EPOCH + timedelta(days=day)
+    keys = [rebuild_flag(game.id), deferred_list(game.id)]
+    for base in [board_base(game.id)] + [board_base(game.id, p, moment) for p in PERIODS]:
         keys += [f"{base}:z", f"{base}:m"]
-    payload = f"{game.id}|{sub.id}|{sub.user_id}|{sub.score}|{sub.t_us}|{sub.display_name}"
     args: list[Any] = [
-        sub.user_id,
-        sub.display_name,
-        sub.score,
-        tie_of(sub.t_us),
         game.operator,
         game.sign,
         "1" if game.in_global else "0",
         *(period_expiry(p, moment) for p in PERIODS),
-        payload,
     ]
     return keys, args
+
+
+DAY_US = 86_400 * 10**6
+
+
+def apply_batch(items: Sequence[tuple[GameIndex, Submission]]) -> tuple[list[str], list[Any]]:
+    """Keys and arguments of one APPLY call for `items`, applied in the order given."""
+    keys = [NAMES_KEY, f"{board_base(GLOBAL)}:z", f"{board_base(GLOBAL)}:m"]
+    heads: list[Any] = []
+    rows: list[Any] = []
+    groups: dict[tuple[str, int], int] = {}
+    for game, sub in items:
+        group_key = (game.id, sub.t_us // DAY_US)
+        group = groups.get(group_key)
+        if group is None:
+            group = groups[group_key] = len(groups) + 1
+            group_keys, group_args = _group_head(game, group_key[1])
+            keys += group_keys
+            heads += group_args
+        payload = f"{game.id}|{sub.id}|{sub.user_id}|{sub.score}|{sub.t_us}|{sub.display_name}"
+        rows += [group, sub.user_id, sub.display_name, sub.score, tie_of(sub.t_us), payload]
+    return keys, [len(groups), *heads, *rows]
 
 
 def parse_deferred(item: str) -> tuple[str, Submission]:
@@ -359,11 +385,19 @@ class Applied:
     old_rank: int | None = None
 
 
-def parse_applied(result: Any) -> Applied:
-    if result[0] == "deferred":
-        return Applied(deferred=True)
-    old = int(result[3])
-    return Applied(False, int(float(result[1])), int(result[2]) + 1, old + 1 if old >= 0 else None)
+def parse_applied(result: Sequence[Any]) -> list[Applied]:
+    """What APPLY did with each submission of its batch, in order."""
+    outcomes = []
+    for i in range(0, len(result), 4):
+        status, standing, rank, old = result[i : i + 4]
+        if status == "deferred":
+            outcomes.append(Applied(deferred=True))
+            continue
+        old = int(old)
+        outcomes.append(
+            Applied(False, int(float(standing)), int(rank) + 1, old + 1 if old >= 0 else None)
+        )
+    return outcomes
 
 
 # ---- the replay: the same merges in Python, for rebuilds and for checking the index ----------

@@ -114,15 +114,15 @@ async def rebuild(
     keys = [*flags, *lists, *[k for pair in pairs for k in pair], *stale]
     parked = await boards.SCRIPTS.call(redis, "swap", keys, [len(games), len(pairs)])
     applied = 0
-    calls = []
+    items = []
     for item in parked:
         game_id, sub = boards.parse_deferred(item if isinstance(item, str) else item.decode())
         if sub.id in snapshot:
             continue
-        calls.append(boards.apply_call(by_hex[game_id].index, sub))
-    if calls:
-        await boards.SCRIPTS.call_many(redis, "apply", calls)
-        applied = len(calls)
+        items.append((by_hex[game_id].index, sub))
+    if items:
+        await boards.SCRIPTS.call(redis, "apply", *boards.apply_batch(items))
+        applied = len(items)
     return RebuildResult([g.slug for g in games], done, len(written), applied)
 
 

@@ -6,6 +6,7 @@ reports read only the database and keep working.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,15 +82,39 @@ def forget_game(slug: str) -> None:
 
 
 async def find_game(slug: str, session: AsyncSession | None = None) -> GameSnapshot:
-    """The game by slug; cached briefly, since its ranking rules cannot change once scored."""
+    """The game by slug; cached briefly, since its ranking rules cannot change once scored.
+
+    When the entry expires under load, one lookup per event loop refreshes it and the other
+    requests wait for that one (a burst of misses would otherwise open a connection each).
+    """
     cached = _game_cache.get(slug)
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
-    if session is None:
-        async with db.session() as own:
-            game = await own.scalar(select(Game).where(Game.slug == slug))
-    else:
-        game = await session.scalar(select(Game).where(Game.slug == slug))
+    if session is not None:
+        return _remember(slug, await session.scalar(select(Game).where(Game.slug == slug)))
+    key = (id(asyncio.get_running_loop()), slug)
+    lookup = _lookups.get(key)
+    if lookup is None:
+        lookup = _lookups[key] = asyncio.ensure_future(_load_game(slug))
+        lookup.add_done_callback(lambda done: _lookup_done(key, done))
+    return await asyncio.shield(lookup)
+
+
+_lookups: dict[tuple[int, str], asyncio.Future[GameSnapshot]] = {}
+
+
+async def _load_game(slug: str) -> GameSnapshot:
+    async with db.session() as own:
+        return _remember(slug, await own.scalar(select(Game).where(Game.slug == slug)))
+
+
+def _lookup_done(key: tuple[int, str], done: asyncio.Future[GameSnapshot]) -> None:
+    _lookups.pop(key, None)
+    if not done.cancelled():
+        done.exception()  # retrieved: a waiter that was cancelled meanwhile cannot see it
+
+
+def _remember(slug: str, game: Game | None) -> GameSnapshot:
     if game is None:
         raise NotFound(f"No game {slug!r}", field="game")
     snapshot = GameSnapshot.of(game)

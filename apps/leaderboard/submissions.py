@@ -1,11 +1,15 @@
 """Score intake: concurrent submissions of one process are handled in batches.
 
 A batch costs one database transaction for the history rows (idempotency keys enforced by a
-unique constraint) and one pipelined Redis round trip applying the rows to the boards, which
-also adds the batch's counts to the per-user rate-limit counters shared by every process. A
-request is answered only after its row is committed, so nothing acknowledged is ever lost;
-batching only shares the fixed costs (group commit). Within a process, batches run one after
-another in arrival order, so each player's submissions reach Redis in `submitted_at` order.
+unique constraint) and one Redis round trip: a single script call applying the whole batch to
+the boards, pipelined with the batch's counts for the per-user rate-limit counters shared by
+every process. A request is answered only after its row is committed, so nothing acknowledged
+is ever lost; batching only shares the fixed costs (group commit).
+
+Batches overlap: while one is being applied to Redis, the next ones are already being stored
+(up to `IN_FLIGHT` transactions at once on Postgres; one on SQLite, which has one writer).
+They are applied to Redis strictly in arrival order, so each player's submissions reach the
+boards in `submitted_at` order.
 
 Rate limits: each process decides from the shared per-minute count it last read from Redis
 plus its own submissions since, so one process is exact and several may together admit at
@@ -34,12 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.kernel import db
 from apps.kernel.errors import DomainError, Invalid, ServiceUnavailable, TooManyRequests
+from apps.kernel.settings import get_settings
 from apps.leaderboard import boards, services
 from apps.leaderboard.models import Player, Score
 from apps.leaderboard.schemas import ScoreAccepted
 from apps.leaderboard.services import GameSnapshot
 
 MAX_BATCH = 256
+IN_FLIGHT = 4
+"""Batches being stored at once (Postgres); SQLite has one writer, so one there."""
 RATE_WINDOW_SECONDS = 60
 
 SUBMITTED = Counter(
@@ -135,6 +142,8 @@ class Intake:
         self.loop = asyncio.get_running_loop()
         self.queue: list[Pending] = []
         self.worker: asyncio.Task[None] | None = None
+        self.last: asyncio.Task[None] | None = None
+        self.slots = asyncio.Semaphore(1 if get_settings().is_sqlite else IN_FLIGHT)
         self.notifier: LiveNotifier = LiveNotifier()
         self.known_names: dict[UUID, str] = {}
         self.rate = RateLimit()
@@ -147,48 +156,57 @@ class Intake:
         return await pending.future
 
     async def _drain(self) -> None:
+        """Start a batch whenever a slot is free; the queue grows meanwhile (group commit)."""
         try:
             while self.queue:
+                await self.slots.acquire()
                 batch = self.queue[:MAX_BATCH]
                 del self.queue[:MAX_BATCH]
-                try:
-                    await self._process(batch)
-                except BaseException as exc:  # every waiter gets an answer, whatever happened
-                    for item in batch:
-                        if item.future is not None and not item.future.done():
-                            item.future.set_exception(_as_domain_error(exc))
-                    if not isinstance(exc, Exception):
-                        raise
+                allowed = self._admit(batch)
+                if not allowed:
+                    self.slots.release()
+                    continue
+                self.last = self.loop.create_task(self._run(allowed, self.last))
         finally:
             self.worker = None
 
-    async def _process(self, batch: list[Pending]) -> None:
-        redis = services.index_redis()
+    def _admit(self, batch: list[Pending]) -> list[Pending]:
+        """The batch's submissions within their user's rate limit; the others get a 429."""
         limit = submissions_per_minute()
-        allowed: list[Pending] = []
         retry_after = RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
+        allowed = []
         for item in batch:
-            if not self.rate.take(item.user_id, limit):
-                _fail(
-                    item,
-                    TooManyRequests(
-                        f"At most {limit} score submissions per minute", retry_after=retry_after
-                    ),
-                )
-            else:
+            if self.rate.take(item.user_id, limit):
                 allowed.append(item)
-        if not allowed:
-            return
-        inserted, replays = await self._store(allowed)
-        fresh = [item for item in allowed if item.id in inserted]
-        applied = await self._apply(redis, fresh)
+            else:
+                message = f"At most {limit} score submissions per minute"
+                _fail(item, TooManyRequests(message, retry_after=retry_after))
+        return allowed
+
+    async def _run(self, batch: list[Pending], previous: asyncio.Task[None] | None) -> None:
+        try:
+            await self._process(batch, previous)
+        except BaseException as exc:  # every waiter gets an answer, whatever happened
+            for item in batch:
+                _fail(item, _as_domain_error(exc))
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self.slots.release()
+
+    async def _process(self, batch: list[Pending], previous: asyncio.Task[None] | None) -> None:
+        inserted, replays = await self._store(batch)
+        if previous is not None:
+            await asyncio.wait([previous])  # Redis sees batches in arrival order
+        fresh = [item for item in batch if item.id in inserted]
+        applied = await self._apply(services.index_redis(), fresh) if fresh else {}
         for item in fresh:
             SUBMITTED.labels(item.game.slug).inc()
             outcome = applied.get(item.id)
             if outcome is not None and _touches_top(outcome):
                 self.notifier.changed(item.game)
             _done(item, item.accepted(indexed=outcome is not None, applied=outcome))
-        for item in allowed:
+        for item in batch:
             if item.id not in inserted:
                 original = replays.get((item.game.id, item.user_id, item.key))
                 if original is None:
@@ -198,27 +216,27 @@ class Intake:
 
     async def _apply(self, redis: Any, items: Sequence[Pending]) -> dict[UUID, boards.Applied]:
         """Apply fresh rows to the boards and sync rate counts: one pipelined round trip."""
-        calls = [
-            boards.apply_call(
-                item.game.index,
-                boards.Submission(
-                    item.id.hex, str(item.user_id), item.display_name, item.score, item.t_us
-                ),
-            )
-            for item in items
-        ]
+        keys, args = boards.apply_batch(
+            [
+                (
+                    item.game.index,
+                    boards.Submission(
+                        item.id.hex, str(item.user_id), item.display_name, item.score, item.t_us
+                    ),
+                )
+                for item in items
+            ]
+        )
         sent = dict(self.rate.unsent)
         try:
             results, extra = await boards.SCRIPTS.call_many(
-                redis, "apply", calls, extra=self.rate.queue_sync
+                redis, "apply", [(keys, args)], extra=self.rate.queue_sync
             )
         except (RedisError, OSError):
             return {}
         self.rate.synced(extra[0], extra[1], sent)
-        return {
-            item.id: boards.parse_applied(result)
-            for item, result in zip(items, results, strict=True)
-        }
+        outcomes = boards.parse_applied(results[0])
+        return {item.id: outcome for item, outcome in zip(items, outcomes, strict=True)}
 
     async def _store(
         self, items: Sequence[Pending]
