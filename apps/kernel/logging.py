@@ -47,8 +47,7 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        raw_id = headers.get(REQUEST_ID_HEADER, b"")
+        raw_id = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), b"")
         request_id = raw_id.decode("latin-1")[:64] if raw_id else uuid.uuid4().hex
         started = time.perf_counter()
         status = 500
@@ -66,17 +65,22 @@ def request_log_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_wrapper)
         finally:
-            access_logger.info(
-                "request",
-                extra={
-                    "fields": {
-                        "request_id": request_id,
-                        "method": scope.get("method"),
-                        "route": scope.get("path_template") or scope.get("path"),
-                        "status": status,
-                        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-                    }
-                },
-            )
+            if access_logger.isEnabledFor(logging.INFO):
+                _log_request(scope, request_id, status, started)
 
     return middleware
+
+
+def _log_request(scope: Scope, request_id: str, status: int, started: float) -> None:
+    access_logger.info(
+        "request",
+        extra={
+            "fields": {
+                "request_id": request_id,
+                "method": scope.get("method"),
+                "route": scope.get("path_template") or scope.get("path"),
+                "status": status,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+        },
+    )
