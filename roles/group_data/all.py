@@ -33,6 +33,11 @@ postgres_version = "15"
 postgres_database = "stackyard"
 postgres_user = "stackyard"
 postgres_max_connections = 200
+# A PostgreSQL server started outside systemd (an image build's temporary server, the chroot
+# tests): its unix socket folder and port. When set, the role creates the application role and
+# database through it even with systemd_running False; empty: the packaged cluster's defaults.
+postgres_admin_socket = ""
+postgres_admin_port = 5432
 redis_cache_port = 6379
 redis_broker_port = 6380
 redis_cache_maxmemory = "256mb"

@@ -24,13 +24,18 @@ IMAGES = "/var/lib/stackyard/runner-images"
 
 @operation()
 def runner_unpacked(runner: str, tarball: str, digest: str) -> Generator[str, None, None]:
-    """Unpack the runner's tarball into a fresh root unless that exact tarball is unpacked."""
+    """Unpack the runner's tarball into a fresh root unless that exact tarball is unpacked.
+
+    The uploaded image is checked against `digest` first, so the marker never names content
+    that is not what got unpacked.
+    """
     marker = f"{RUNNERS}/{runner}.sha256"
     current = host.get_fact(FileContents, path=marker)
     if current and current[0].strip() == digest:
         host.noop(f"runner {runner} {digest[:12]} is unpacked")
         return
     root = f"{RUNNERS}/{runner}"
+    yield f"echo '{digest}  {tarball}' | sha256sum --check --quiet"
     yield f"rm -rf {root}.new && mkdir -p {root}.new"
     yield f"tar -xf {tarball} -C {root}.new --no-same-owner"
     yield f"rm -rf {root} && mv {root}.new {root}"
