@@ -360,7 +360,7 @@ def _socket_frame(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "notification", "id": str(item["seq"]), "notification": item}
 
 
-def alertmanager_credentials(
+async def alertmanager_credentials(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """Guard: the shared secret of NOTIFICATIONS_ALERTMANAGER_TOKEN (before the body is read)."""

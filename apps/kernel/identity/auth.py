@@ -180,17 +180,23 @@ def build_jwt_auth(settings: Settings) -> JWTCookieAuth[CurrentUser, Token]:
 # ---- guards and helpers every app uses ------------------------------------------------------
 
 
-def requires_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain-function guard in a worker thread, which costs
+# more than the check itself on every request (tests/kernel/test_guards.py keeps them async).
+
+
+async def requires_user(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Guard: the request must carry a valid access token."""
     if connection.scope.get("user") is None:
         raise NotAuthorizedException("Sign in first: send a bearer token or the session cookie")
 
 
-def requires_admin(
+async def requires_admin(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Guard: the request must come from an admin."""
-    requires_user(connection, handler)
+    await requires_user(connection, handler)
     if connection.scope["user"].role != "admin":
         raise PermissionDeniedException("Administrators only")
 

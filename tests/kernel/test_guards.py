@@ -1,0 +1,36 @@
+"""No route pays a worker-thread hop for a plain function: guards, dependencies and handlers
+of every app are coroutines, or sync functions Litestar is told to call inline.
+
+Litestar runs a plain-function guard or dependency in a thread pool (`sync_to_thread`),
+which costs more than a guard's check on every request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.utils.sync import AsyncCallable
+
+
+def _handlers(app: Any) -> list[Any]:
+    seen: dict[int, Any] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", None) or [route.route_handler]:
+            seen.setdefault(id(handler), (route.path, handler))
+    return list(seen.values())
+
+
+def test_no_guard_dependency_or_handler_runs_in_a_thread(app):
+    found = []
+    handlers = _handlers(app)
+    assert len(handlers) > 100
+    for path, handler in handlers:
+        for guard in handler.resolve_guards():
+            if isinstance(guard, AsyncCallable):
+                found.append(f"{path}: guard {guard.func.__name__} is a plain function")
+        for name, provider in handler.resolve_dependencies().items():
+            if provider.has_sync_callable and provider.sync_to_thread:
+                found.append(f"{path}: dependency {name} runs in a thread")
+        if getattr(handler, "has_sync_callable", False) and handler.sync_to_thread:
+            found.append(f"{path}: handler {handler.handler_name} runs in a thread")
+    assert not found, "\n".join(found)
