@@ -23,11 +23,12 @@ from apps.kernel import db
 from apps.kernel.cache import close_redis, get_redis
 from apps.kernel.errors import exception_handlers, problem
 from apps.kernel.identity.auth import build_jwt_auth
-from apps.kernel.logging import configure_logging, request_log_middleware
-from apps.kernel.metrics import MetricsController, prometheus_config
+from apps.kernel.logging import configure_logging
+from apps.kernel.metrics import MetricsController
 from apps.kernel.realtime import channels_plugin
 from apps.kernel.settings import Settings, get_settings
 from apps.kernel.tasks import configure as configure_tasks
+from apps.kernel.telemetry import telemetry_middleware
 
 VERSION = "0.1.0"
 KERNEL_SEGMENTS = frozenset({"auth", "health", "ready", "metrics", "schema"})
@@ -120,13 +121,12 @@ def create_app(apps: Sequence[str] | None = None, settings: Settings | None = No
     # Apps enqueue Celery tasks from request handlers: point the producer at the broker.
     configure_tasks(settings)
     jwt_auth = build_jwt_auth(settings)
-    metrics = prometheus_config()
     app_tags = [Tag(name=name, description=app_description(name)) for name in names]
     return Litestar(
         route_handlers=[health, ready, MetricsController, identity_router, *load_routers(names)],
         plugins=[db.database_plugin(db.database_config(settings)), channels_plugin(settings)],
         on_app_init=[jwt_auth.on_app_init],
-        middleware=[request_log_middleware, metrics.middleware],
+        middleware=[telemetry_middleware],
         exception_handlers=exception_handlers,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), allow_credentials=True)
         if settings.cors_origins

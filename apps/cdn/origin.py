@@ -13,8 +13,9 @@ from apps.kernel.cache import close_redis
 from apps.kernel.errors import exception_handlers
 from apps.kernel.identity.auth import build_jwt_auth
 from apps.kernel.logging import configure_logging
-from apps.kernel.metrics import MetricsController, prometheus_config
+from apps.kernel.metrics import MetricsController
 from apps.kernel.settings import get_settings
+from apps.kernel.telemetry import telemetry_middleware
 
 
 def create_origin_app() -> Litestar:
@@ -25,7 +26,7 @@ def create_origin_app() -> Litestar:
     return Litestar(
         route_handlers=[health, MetricsController, router],
         on_app_init=[build_jwt_auth(settings).on_app_init],
-        middleware=[prometheus_config().middleware],
+        middleware=[telemetry_middleware],
         exception_handlers=exception_handlers,
         on_shutdown=[close_redis],
         logging_config=None,

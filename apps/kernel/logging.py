@@ -1,4 +1,5 @@
-"""Structured logging: one JSON line per request (request id, route, status, latency)."""
+"""Structured logging: JSON lines; one per request (request id, route, status, latency),
+written by the kernel's telemetry middleware (apps/kernel/telemetry.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import json
 import logging
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
-REQUEST_ID_HEADER = b"x-request-id"
 access_logger = logging.getLogger("stackyard.access")
 
 
@@ -40,38 +39,7 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(noisy).disabled = True
 
 
-def request_log_middleware(app: ASGIApp) -> ASGIApp:
-    """Log each HTTP request once, after its response, and echo/assign `X-Request-ID`."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        raw_id = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), b"")
-        request_id = raw_id.decode("latin-1")[:64] if raw_id else uuid.uuid4().hex
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (REQUEST_ID_HEADER, request_id.encode()),
-                ]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            if access_logger.isEnabledFor(logging.INFO):
-                _log_request(scope, request_id, status, started)
-
-    return middleware
-
-
-def _log_request(scope: Scope, request_id: str, status: int, started: float) -> None:
+def log_request(scope: Scope, request_id: str, status: int, started: float) -> None:
     access_logger.info(
         "request",
         extra={

@@ -19,7 +19,6 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import Provide
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware
 from litestar.params import Parameter
-from litestar.plugins.prometheus import PrometheusMiddleware
 from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from prometheus_client import Counter, Histogram
@@ -30,10 +29,10 @@ from apps.kernel.cache import get_redis
 from apps.kernel.clients import client_ip
 from apps.kernel.errors import DomainError, Invalid, NotFound, TooManyRequests
 from apps.kernel.identity import CurrentUser, optional_user, requires_user, signed_in_user
-from apps.kernel.logging import request_log_middleware
 from apps.kernel.pagination import MAX_PAGE_SIZE, Page, make_page
 from apps.kernel.ratelimit import RateLimiter
 from apps.kernel.settings import get_settings
+from apps.kernel.telemetry import telemetry_middleware
 from apps.shortener.models import Link
 from apps.shortener.resolver import LinkResolver, claim_visit, used_key
 from apps.shortener.schemas import ImportResult, LinkCreate, LinkRead, LinkStats, LinkUpdate
@@ -134,13 +133,11 @@ _GONE = REDIRECTS.labels("gone")
 
 
 def _is_generic_per_request_middleware(middleware: Any) -> bool:
-    """The kernel's access log and Prometheus middleware, and authentication (the redirect
-    is public and opts out of it anyway)."""
+    """The kernel's telemetry middleware (access log and request metrics), and
+    authentication (the redirect is public and opts out of it anyway)."""
     wrapped = getattr(middleware, "middleware", None)
-    return (
-        middleware is request_log_middleware
-        or wrapped is PrometheusMiddleware
-        or (isinstance(wrapped, type) and issubclass(wrapped, AbstractAuthenticationMiddleware))
+    return middleware is telemetry_middleware or (
+        isinstance(wrapped, type) and issubclass(wrapped, AbstractAuthenticationMiddleware)
     )
 
 
@@ -148,7 +145,7 @@ class redirect_route(get):
     """`@get` for the redirect hot path.
 
     Its registration gives the application its redirect runtime (cache, tally, pusher). It
-    also leaves out the kernel's per-request log line and generic Prometheus middleware,
+    also leaves out the kernel's telemetry middleware (access log and request metrics),
     which cost more than the redirect itself (benchmarks/redirect.py); the redirect counts
     itself in `stackyard_shortener_redirects_total` and `..._redirect_seconds` instead.
     """

@@ -36,15 +36,14 @@ def exported_names() -> set[str]:
     from litestar import Litestar, get
     from litestar.testing import TestClient
 
-    from apps.kernel.metrics import MetricsController, prometheus_config
+    from apps.kernel.metrics import MetricsController
+    from apps.kernel.telemetry import telemetry_middleware
 
     @get("/blog/articles", sync_to_thread=False)
     def articles() -> list[str]:
         return []
 
-    app = Litestar(
-        route_handlers=[articles, MetricsController], middleware=[prometheus_config().middleware]
-    )
+    app = Litestar(route_handlers=[articles, MetricsController], middleware=[telemetry_middleware])
     with TestClient(app) as client:
         assert client.get("/blog/articles").status_code == 200
         text = client.get("/metrics").text
