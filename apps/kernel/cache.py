@@ -7,6 +7,7 @@ the embedded fake keeps one shared server so every client of the process sees th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import fakeredis
 from redis.asyncio import Redis
@@ -15,6 +16,7 @@ from apps.kernel.settings import Settings, get_settings
 
 _fake_server = fakeredis.FakeServer()
 _clients: dict[tuple[str | None, int], Redis] = {}
+_close_hooks: list[Callable[[], Awaitable[None]]] = []
 
 
 def create_redis(settings: Settings | None = None, *, decode_responses: bool = True) -> Redis:
@@ -41,8 +43,19 @@ def get_redis(settings: Settings | None = None) -> Redis:
     return client
 
 
+def on_close(hook: Callable[[], Awaitable[None]]) -> None:
+    """Have close_redis await `hook` first: it stops the running loop's own Redis users."""
+    if hook not in _close_hooks:
+        _close_hooks.append(hook)
+
+
 async def close_redis() -> None:
-    """Close the clients of the running loop; call before the loop ends."""
+    """Close the clients (and, through the hooks, subscribers) of the running loop.
+
+    Call before the loop ends.
+    """
+    for hook in _close_hooks:
+        await hook()
     loop_id = id(asyncio.get_running_loop())
     for key in [k for k in _clients if k[1] == loop_id]:
         await _clients.pop(key).aclose()

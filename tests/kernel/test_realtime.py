@@ -203,12 +203,13 @@ def settings(tmp_path, monkeypatch):
 async def test_verify_access_token_returns_the_user_and_refuses_revoked_tokens(settings) -> None:
     from apps.kernel.cache import close_redis, get_redis
     from apps.kernel.identity.auth import deny_key_for_token
+    from apps.kernel.identity.denylist import deny
 
     token = access_token(settings.jwt_secret)
     encoded = token.encode(settings.jwt_secret, "HS256")
     user = await verify_access_token(encoded, settings)
     assert (str(user.id), user.email, user.display_name) == (token.sub, "a@example.com", "Ann")
-    await get_redis().set(deny_key_for_token(token.jti or ""), "1")
+    await deny(get_redis(), deny_key_for_token(token.jti or ""), 60)
     with pytest.raises(Unauthorized, match="revoked"):
         await verify_access_token(encoded, settings)
     with pytest.raises(Unauthorized, match="invalid or expired"):

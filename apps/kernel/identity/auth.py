@@ -24,8 +24,8 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
 from redis.exceptions import RedisError
 
-from apps.kernel.cache import get_redis
 from apps.kernel.errors import Forbidden
+from apps.kernel.identity.denylist import is_denied
 from apps.kernel.settings import Settings
 
 SESSION_COOKIE = "stackyard_session"
@@ -84,7 +84,7 @@ async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, An
     if not keys:
         return False
     try:
-        return bool(await get_redis().exists(*keys))
+        return await is_denied(keys)
     except RedisError:
         # The deny-list is unreachable. Failing closed would sign every user out during a
         # Redis outage; access tokens live ACCESS_TOKEN_TTL seconds, so accept and say so.

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.kernel.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from apps.kernel.identity.auth import ROLES, deny_key_for_session, deny_key_for_token
+from apps.kernel.identity.denylist import deny
 from apps.kernel.identity.models import ActionToken, AuthSession, RefreshToken, User
 from apps.kernel.identity.passwords import check_policy, hash_password, verify_password
 from apps.kernel.mail import send_mail
@@ -248,8 +249,8 @@ class IdentityService:
         auth_session.revoked_at = utcnow()
         await self.session.flush()
         # Access tokens of this session stop working at once, not at their expiry.
-        await self.redis.set(
-            deny_key_for_session(auth_session.id), "1", ex=self.settings.access_token_ttl
+        await deny(
+            self.redis, deny_key_for_session(auth_session.id), self.settings.access_token_ttl
         )
 
     async def logout(
@@ -258,7 +259,7 @@ class IdentityService:
         """Deny-list this access token for its remaining life and end its session."""
         if jti:
             remaining = int(((expires_at or utcnow()) - utcnow()).total_seconds())
-            await self.redis.set(deny_key_for_token(jti), "1", ex=max(1, remaining))
+            await deny(self.redis, deny_key_for_token(jti), max(1, remaining))
         if session_id:
             auth_session = await self.session.get(AuthSession, session_id)
             if auth_session is not None and auth_session.revoked_at is None:
