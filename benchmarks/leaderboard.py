@@ -6,10 +6,11 @@
       Postgres (group commit), Lua update of all the game's boards
 
 (b) and (c) run under the same server (granian, one worker) and are loaded by wrk with 32
-connections; (c) rotates through --players signed-in players so the per-user rate limit is
-exercised but not hit (LEADERBOARD_SUBMISSIONS_PER_MINUTE is raised). Run:
+connections, alternately for --rounds rounds (so both see the same drift in machine load);
+the medians are compared. (c) rotates through --players signed-in players so the per-user
+rate limit is exercised but not hit (LEADERBOARD_SUBMISSIONS_PER_MINUTE is raised). Run:
 
-    .venv/bin/python benchmarks/leaderboard.py [--duration 10] [--players 200]
+    .venv/bin/python benchmarks/leaderboard.py [--duration 10] [--players 200] [--rounds 3]
 
 Needs the real Postgres (127.0.0.1:5432) and Redis (127.0.0.1:6379): a fresh database and a
 free Redis database index are claimed and dropped. Writes benchmarks/results/leaderboard-*.json.
@@ -24,6 +25,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,10 +111,14 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> float:
     return float(match.group(1))
 
 
-def wrk_script(folder: Path, tokens: list[str]) -> Path:
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def wrk_script(folder: Path, tokens: list[str], name: str) -> Path:
     """A wrk script posting a random score as the next player of `tokens` (round robin)."""
     listed = ",".join(f'"{t}"' for t in tokens) or '""'
-    path = folder / "submit.lua"
+    path = folder / f"submit-{name}.lua"
     path.write_text(
         f"local tokens = {{{listed}}}\n"
         "local n = 0\n"
@@ -175,6 +181,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--players", type=int, default=200)
     parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating (b)/(c) runs")
     args = parser.parse_args()
     for tool in ("wrk", "redis-benchmark"):
         if not shutil.which(tool):
@@ -202,6 +209,8 @@ def main() -> None:
     )
     os.environ.update(env)
     results: dict[str, float] = {}
+    rounds_b: list[float] = []
+    rounds_c: list[float] = []
     try:
         subprocess.run(
             [sys.executable, "-m", "apps.cli", "migrate"], env=env, check=True, capture_output=True
@@ -210,31 +219,33 @@ def main() -> None:
         with console.status("(a) redis-benchmark ZADD"):
             results["a_redis_zadd"] = redis_benchmark(index, 1)
             results["a_redis_zadd_pipelined_16"] = redis_benchmark(index, 16)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        with console.status("(b) bare Litestar handler, one ZADD per request"):
-            bare = start(
-                server_command(args.server, "benchmarks.leaderboard:bare_app", port), env, url
-            )
-            try:
-                results["b_bare_handler"] = wrk(
-                    url, wrk_script(data_dir, []), args.duration, args.connections
-                )
-            finally:
-                stop(bare)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
+        bare_url = f"http://127.0.0.1:{free_port()}"
+        ours_url = f"http://127.0.0.1:{free_port()}"
         target = "apps.gateway:create_app_from_env"
-        ours = start(server_command(args.server, target, port), env, url)
+        bare = start(
+            server_command(args.server, "benchmarks.leaderboard:bare_app", port_of(bare_url)),
+            env,
+            bare_url,
+        )
         try:
-            with console.status(f"signing in {args.players} players"):
-                tokens = sign_in_players(url, args.players)
-            with console.status("(c) POST /leaderboard/games/{game}/scores"):
-                results["c_submit_score"] = wrk(
-                    url, wrk_script(data_dir, tokens), args.duration, args.connections
-                )
+            ours = start(server_command(args.server, target, port_of(ours_url)), env, ours_url)
+            try:
+                with console.status(f"signing in {args.players} players"):
+                    tokens = sign_in_players(ours_url, args.players)
+                bare_script = wrk_script(data_dir, [], "bare")
+                ours_script = wrk_script(data_dir, tokens, "ours")
+                # Alternate (b) and (c) so both see the same drift in machine load; medians.
+                for round_ in range(1, args.rounds + 1):
+                    with console.status(f"round {round_}/{args.rounds}: (b) bare handler"):
+                        rounds_b.append(wrk(bare_url, bare_script, args.duration, args.connections))
+                    with console.status(f"round {round_}/{args.rounds}: (c) POST scores"):
+                        rounds_c.append(wrk(ours_url, ours_script, args.duration, args.connections))
+            finally:
+                stop(ours)
         finally:
-            stop(ours)
+            stop(bare)
+        results["b_bare_handler"] = statistics.median(rounds_b)
+        results["c_submit_score"] = statistics.median(rounds_c)
         rows = asyncio.run(count_rows())
     finally:
         real_services.release_redis_index(index)
@@ -247,7 +258,10 @@ def main() -> None:
         "duration_s": args.duration,
         "connections": args.connections,
         "players": args.players,
+        "rounds": args.rounds,
         "results": results,
+        "rounds_b": rounds_b,
+        "rounds_c": rounds_c,
         "history_rows_stored": rows,
         "ratios": {"b/a": round(b / a, 3), "c/b": round(c / b, 3)},
     }
@@ -256,6 +270,8 @@ def main() -> None:
         table.add_row(name, f"{value:,.0f}")
     table.add_row("b/a", f"{b / a:.3f}")
     table.add_row("c/b", f"{c / b:.3f}  (goal >= 0.5)")
+    per_round = ", ".join(f"{rc / rb:.2f}" for rb, rc in zip(rounds_b, rounds_c, strict=True))
+    table.add_row("c/b per round", per_round)
     console.print(table)
     console.print(f"history rows stored during (c): {rows}")
     RESULTS.mkdir(parents=True, exist_ok=True)

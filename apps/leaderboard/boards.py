@@ -25,7 +25,7 @@ most recent submission (reached when it was submitted).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -98,17 +98,30 @@ def deferred_list(game_id: str) -> str:
     return f"lb:g:{game_id}:deferred"
 
 
-# One call applies a whole batch of submissions, in order.
-# KEYS: names, global zset, global hash, then per group (a game on one UTC day) 10 keys:
-#       rebuild flag, deferred list, zset/hash pairs of the all, day, week and month boards.
-# ARGV: number of groups; per group 6: operator, sign (1 high_first, -1 low_first),
-#       has_global, expire day, expire week, expire month; then per submission 6: group,
-#       user, name, score, tie, deferred payload.
-# Returns 4 values per submission: 'applied' or 'deferred', standing, rank0, old rank0.
+# One call applies a whole batch of submissions, in order, and adds the batch's counts to
+# per-user counters (the rate limits), so a batch costs one command and one round trip.
+# KEYS: names, global zset, global hash, C counters, then per group (a game on one UTC day)
+#       10 keys: rebuild flag, deferred list, zset/hash pairs of the all/day/week/month boards.
+# ARGV: G groups, C counters, counter ttl; G heads "operator|sign|has_global|exp day|exp week|
+#       exp month" (sign 1 high_first, -1 low_first); C counts; then one string per
+#       submission "group|tie|payload", payload = "game|id|user|score|t_us|name".
+# Returns the C counter totals, then per submission "d" (deferred: the game is being
+# rebuilt) or "a|standing|rank0|old rank0" (old rank0 -1 when unranked before).
 APPLY = """
 local function num(x) return string.format('%.17g', x) end
-local groups = tonumber(ARGV[1])
+local groups, counters, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
+for c = 1, counters do
+  out[c] = redis.call('INCRBY', KEYS[3 + c], ARGV[3 + groups + c])
+  redis.call('EXPIRE', KEYS[3 + c], ttl)
+end
+local heads = {}
+for g = 1, groups do
+  local op, sign, global, d, w, m = string.match(ARGV[3 + g],
+    '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  heads[g] = {op = op, sign = tonumber(sign), global = global == '1',
+              expire = {tonumber(d), tonumber(w), tonumber(m)}}
+end
 local function board(z, h, user, score, tie, op, sign, expire_at)
   local old_member = redis.call('HGET', h, user)
   local old_score, old_tie
@@ -142,26 +155,27 @@ local function board(z, h, user, score, tie, op, sign, expire_at)
   end
   return old_score, new_score, member
 end
-local first = 2 + 6 * groups
-for i = first, #ARGV, 6 do
-  local g = tonumber(ARGV[i])
-  local k, a = 3 + 10 * (g - 1), 2 + 6 * (g - 1)
-  local user, name, score, tie = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
-  local op, sign = ARGV[a], tonumber(ARGV[a + 1])
+for i = 4 + groups + counters, #ARGV do
+  local g, tie, payload = string.match(ARGV[i], '^(%d+)|(%d+)|(.*)$')
+  local _game, _id, user, raw_score, _t, name = string.match(payload,
+    '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  local head, score = heads[tonumber(g)], tonumber(raw_score)
+  local k = 3 + counters + 10 * (tonumber(g) - 1)
   if redis.call('EXISTS', KEYS[k + 1]) == 1 then
-    redis.call('RPUSH', KEYS[k + 2], ARGV[i + 5])
-    out[#out + 1] = 'deferred'; out[#out + 1] = ''; out[#out + 1] = -1; out[#out + 1] = -1
+    redis.call('RPUSH', KEYS[k + 2], payload)
+    out[#out + 1] = 'd'
   else
     redis.call('HSET', KEYS[1], user, name)
     local old_member = redis.call('HGET', KEYS[k + 4], user)
     local old_rank = -1
     if old_member then old_rank = redis.call('ZREVRANK', KEYS[k + 3], old_member) end
-    local before, after, member = board(KEYS[k + 3], KEYS[k + 4], user, score, tie, op, sign, 0)
+    local before, after, member = board(KEYS[k + 3], KEYS[k + 4], user, score, tie, head.op,
+                                        head.sign, 0)
     for p = 0, 2 do
-      local z, h = KEYS[k + 5 + 2 * p], KEYS[k + 6 + 2 * p]
-      board(z, h, user, score, tie, op, sign, tonumber(ARGV[a + 3 + p]))
+      board(KEYS[k + 5 + 2 * p], KEYS[k + 6 + 2 * p], user, score, tie, head.op, head.sign,
+            head.expire[p + 1])
     end
-    if ARGV[a + 2] == '1' and after ~= (before or 0) then
+    if head.global and after ~= (before or 0) then
       local delta = after - (before or 0)
       local g_member = redis.call('HGET', KEYS[3], user)
       local total = delta
@@ -173,8 +187,8 @@ for i = first, #ARGV, 6 do
       redis.call('ZADD', KEYS[2], num(total), new_member)
       redis.call('HSET', KEYS[3], user, new_member)
     end
-    out[#out + 1] = 'applied'; out[#out + 1] = num(after)
-    out[#out + 1] = redis.call('ZREVRANK', KEYS[k + 3], member); out[#out + 1] = old_rank
+    local rank = redis.call('ZREVRANK', KEYS[k + 3], member)
+    out[#out + 1] = 'a|' .. num(after) .. '|' .. rank .. '|' .. old_rank
   end
 end
 return out
@@ -268,39 +282,6 @@ class Scripts:
             await self.load(redis)
             return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
 
-    async def call_many(
-        self,
-        redis: Redis,
-        name: str,
-        calls: Sequence[tuple[Sequence[str], Sequence[Any]]],
-        extra: Callable[[Any], Any] | None = None,
-    ) -> tuple[list[Any], tuple[Any, list[Any]]]:
-        """Run the script once per call in one pipeline (one round trip for the whole batch).
-
-        `extra(pipe)` may queue more commands after the calls; it returns a token handed
-        back with those commands' results: `(results, (token, extra_results))`.
-        """
-        token: Any = None
-        for attempt in (1, 2):
-            pipe = redis.pipeline(transaction=False)
-            for keys, args in calls:
-                pipe.evalsha(self.sha[name], len(keys), *keys, *args)
-            if extra is not None and attempt == 1:
-                token = extra(pipe)
-            results = await pipe.execute(raise_on_error=False)
-            if any(isinstance(r, NoScriptError) for r in results[: len(calls)]):
-                # Not loaded on this server (restart, SCRIPT FLUSH): load, run the calls again.
-                await self.load(redis)
-                extra_results = results[len(calls) :]
-                continue
-            extra_results = results[len(calls) :] if attempt == 1 else extra_results
-            results = results[: len(calls)]
-            break
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-        return list(results), (token, list(extra_results))
-
 
 SCRIPTS = Scripts()
 
@@ -333,41 +314,46 @@ class Submission:
     t_us: int
 
 
-def _group_head(game: GameIndex, day: int) -> tuple[list[str], list[Any]]:
-    """The 10 keys and 6 arguments APPLY needs for `game` on one UTC day (days since epoch)."""
+def _group_head(game: GameIndex, day: int) -> tuple[list[str], str]:
+    """The 10 keys and the head string APPLY needs for `game` on one UTC day (days since
+    the epoch)."""
     moment = EPOCH + timedelta(days=day)
     keys = [rebuild_flag(game.id), deferred_list(game.id)]
     for base in [board_base(game.id)] + [board_base(game.id, p, moment) for p in PERIODS]:
         keys += [f"{base}:z", f"{base}:m"]
-    args: list[Any] = [
-        game.operator,
-        game.sign,
-        "1" if game.in_global else "0",
-        *(period_expiry(p, moment) for p in PERIODS),
-    ]
-    return keys, args
+    expiries = "|".join(str(period_expiry(p, moment)) for p in PERIODS)
+    return keys, f"{game.operator}|{game.sign}|{1 if game.in_global else 0}|{expiries}"
 
 
 DAY_US = 86_400 * 10**6
 
 
-def apply_batch(items: Sequence[tuple[GameIndex, Submission]]) -> tuple[list[str], list[Any]]:
-    """Keys and arguments of one APPLY call for `items`, applied in the order given."""
+def apply_batch(
+    items: Sequence[tuple[GameIndex, Submission]],
+    counters: Sequence[tuple[str, int]] = (),
+    counter_ttl: int = 120,
+) -> tuple[list[str], list[Any]]:
+    """Keys and arguments of one APPLY call: `items` applied in the order given, and each
+    `(key, count)` of `counters` added to its counter (which then expires in `counter_ttl`)."""
     keys = [NAMES_KEY, f"{board_base(GLOBAL)}:z", f"{board_base(GLOBAL)}:m"]
-    heads: list[Any] = []
-    rows: list[Any] = []
+    keys += [key for key, _count in counters]
+    heads: list[str] = []
+    rows: list[str] = []
     groups: dict[tuple[str, int], int] = {}
     for game, sub in items:
         group_key = (game.id, sub.t_us // DAY_US)
         group = groups.get(group_key)
         if group is None:
             group = groups[group_key] = len(groups) + 1
-            group_keys, group_args = _group_head(game, group_key[1])
+            group_keys, head = _group_head(game, group_key[1])
             keys += group_keys
-            heads += group_args
-        payload = f"{game.id}|{sub.id}|{sub.user_id}|{sub.score}|{sub.t_us}|{sub.display_name}"
-        rows += [group, sub.user_id, sub.display_name, sub.score, tie_of(sub.t_us), payload]
-    return keys, [len(groups), *heads, *rows]
+            heads.append(head)
+        rows.append(
+            f"{group}|{tie_of(sub.t_us)}|{game.id}|{sub.id}|{sub.user_id}|{sub.score}|"
+            f"{sub.t_us}|{sub.display_name}"
+        )
+    counts = [count for _key, count in counters]
+    return keys, [len(groups), len(counters), counter_ttl, *heads, *counts, *rows]
 
 
 def parse_deferred(item: str) -> tuple[str, Submission]:
@@ -385,19 +371,25 @@ class Applied:
     old_rank: int | None = None
 
 
-def parse_applied(result: Sequence[Any]) -> list[Applied]:
-    """What APPLY did with each submission of its batch, in order."""
+def parse_applied(result: Sequence[Any], counters: int = 0) -> tuple[list[int], list[Applied]]:
+    """The counter totals and what APPLY did with each submission of its batch, in order."""
     outcomes = []
-    for i in range(0, len(result), 4):
-        status, standing, rank, old = result[i : i + 4]
-        if status == "deferred":
+    for entry in result[counters:]:
+        text = entry if isinstance(entry, str) else entry.decode()
+        if text == "d":
             outcomes.append(Applied(deferred=True))
             continue
-        old = int(old)
+        _status, standing, rank, old = text.split("|")
+        old_rank = int(old)
         outcomes.append(
-            Applied(False, int(float(standing)), int(rank) + 1, old + 1 if old >= 0 else None)
+            Applied(
+                False,
+                int(float(standing)),
+                int(rank) + 1,
+                old_rank + 1 if old_rank >= 0 else None,
+            )
         )
-    return outcomes
+    return [int(total) for total in result[:counters]], outcomes
 
 
 # ---- the replay: the same merges in Python, for rebuilds and for checking the index ----------

@@ -115,24 +115,20 @@ class RateLimit:
         self.unsent[user_id] = self.unsent.get(user_id, 0) + 1
         return True
 
-    def queue_sync(self, pipe: Any) -> list[UUID]:
-        """Add this process's unsent counts to the shared counters (in the caller's pipeline)."""
+    def pending(self) -> tuple[list[UUID], list[tuple[str, int]]]:
+        """This process's unsent counts, as (key, count) of the shared per-minute counters."""
         users = list(self.unsent)
-        for user_id in users:
-            key = f"lb:rl:{user_id}:{self.window}"
-            pipe.incrby(key, self.unsent[user_id])
-            pipe.expire(key, RATE_WINDOW_SECONDS * 2)
-        return users
+        return users, [(f"lb:rl:{user}:{self.window}", self.unsent[user]) for user in users]
 
-    def synced(self, users: list[UUID], results: list[Any], sent: dict[UUID, int]) -> None:
-        for user_id, total in zip(users, results[0::2], strict=True):
-            if not isinstance(total, Exception):
-                self.shared[user_id] = int(total)
-                left = self.unsent.get(user_id, 0) - sent.get(user_id, 0)
-                if left > 0:
-                    self.unsent[user_id] = left
-                else:
-                    self.unsent.pop(user_id, None)
+    def synced(self, users: list[UUID], totals: list[int], sent: dict[UUID, int]) -> None:
+        """The counters now hold `totals`; what was sent is no longer this process's own."""
+        for user_id, total in zip(users, totals, strict=True):
+            self.shared[user_id] = total
+            left = self.unsent.get(user_id, 0) - sent.get(user_id, 0)
+            if left > 0:
+                self.unsent[user_id] = left
+            else:
+                self.unsent.pop(user_id, None)
 
 
 class Intake:
@@ -215,7 +211,8 @@ class Intake:
                     _done(item, original)
 
     async def _apply(self, redis: Any, items: Sequence[Pending]) -> dict[UUID, boards.Applied]:
-        """Apply fresh rows to the boards and sync rate counts: one pipelined round trip."""
+        """Apply fresh rows to the boards and sync rate counts: one script call."""
+        users, counters = self.rate.pending()
         keys, args = boards.apply_batch(
             [
                 (
@@ -225,17 +222,17 @@ class Intake:
                     ),
                 )
                 for item in items
-            ]
+            ],
+            counters,
+            RATE_WINDOW_SECONDS * 2,
         )
         sent = dict(self.rate.unsent)
         try:
-            results, extra = await boards.SCRIPTS.call_many(
-                redis, "apply", [(keys, args)], extra=self.rate.queue_sync
-            )
+            result = await boards.SCRIPTS.call(redis, "apply", keys, args)
         except (RedisError, OSError):
             return {}
-        self.rate.synced(extra[0], extra[1], sent)
-        outcomes = boards.parse_applied(results[0])
+        totals, outcomes = boards.parse_applied(result, len(counters))
+        self.rate.synced(users, totals, sent)
         return {item.id: outcome for item, outcome in zip(items, outcomes, strict=True)}
 
     async def _store(

@@ -1,0 +1,67 @@
+"""The APPLY script on its own: deferral while a game is rebuilt, the rate counters it keeps,
+and the shared per-minute limit seen by a second process (a second intake)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from apps.kernel.cache import get_redis
+from apps.kernel.errors import TooManyRequests
+from apps.leaderboard import boards, submissions
+from apps.leaderboard.services import find_game
+from tests.apps.leaderboard.helpers import make_game, run
+from tests.conftest import Account
+
+
+def test_a_game_being_rebuilt_parks_submissions_and_counters_add_up(stack: Any) -> None:
+    game = boards.GameIndex(uuid.uuid4().hex, "high_first", "best")
+    # A name holding the payload separator still parses back: it is the last field.
+    sub = boards.Submission(
+        uuid.uuid4().hex, str(uuid.uuid4()), "Ada | the first", 42, 1_700_000_000_000_000
+    )
+    counter = f"test:counter:{uuid.uuid4().hex}"
+
+    async def scenario() -> tuple[Any, ...]:
+        redis = get_redis()
+        await redis.set(boards.rebuild_flag(game.id), "1")
+        keys, args = boards.apply_batch([(game, sub)], [(counter, 2)], 60)
+        parked = boards.parse_applied(await boards.SCRIPTS.call(redis, "apply", keys, args), 1)
+        waiting = await redis.lrange(boards.deferred_list(game.id), 0, -1)
+        await redis.delete(boards.rebuild_flag(game.id))
+        keys, args = boards.apply_batch([(game, sub)], [(counter, 3)], 60)
+        applied = boards.parse_applied(await boards.SCRIPTS.call(redis, "apply", keys, args), 1)
+        ttl = await redis.ttl(counter)
+        return parked, waiting, applied, ttl
+
+    parked, waiting, applied, ttl = run(scenario)
+    assert parked == ([2], [boards.Applied(deferred=True)])
+    assert [boards.parse_deferred(item) for item in waiting] == [(game.id, sub)]
+    assert applied == ([5], [boards.Applied(False, 42, 1, None)])
+    assert 0 < ttl <= 60
+
+
+def test_a_second_process_sees_the_shared_count_after_its_first_batch(
+    client: TestClient[Any], admin: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADERBOARD_SUBMISSIONS_PER_MINUTE", "3")
+    slug = make_game(client, admin)
+    player = uuid.uuid4()
+
+    async def submit_all(count: int) -> list[str]:
+        game = await find_game(slug)
+        outcomes = []
+        for score in range(count):
+            try:
+                await submissions.submit_score(game, player, "Ada", score, None)
+                outcomes.append("ok")
+            except TooManyRequests:
+                outcomes.append("429")
+        return outcomes
+
+    # Each run is a new event loop, so a new intake: another process, as far as limits go.
+    assert run(lambda: submit_all(3)) == ["ok", "ok", "ok"]
+    assert run(lambda: submit_all(2)) == ["ok", "429"]
