@@ -25,6 +25,7 @@ most recent submission (reached when it was submitted).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -314,15 +315,16 @@ class Submission:
     t_us: int
 
 
-def _group_head(game: GameIndex, day: int) -> tuple[list[str], str]:
+@functools.lru_cache(maxsize=1024)
+def _group_head(game: GameIndex, day: int) -> tuple[tuple[str, ...], str]:
     """The 10 keys and the head string APPLY needs for `game` on one UTC day (days since
-    the epoch)."""
+    the epoch); the same for every batch of that day, so computed once."""
     moment = EPOCH + timedelta(days=day)
     keys = [rebuild_flag(game.id), deferred_list(game.id)]
     for base in [board_base(game.id)] + [board_base(game.id, p, moment) for p in PERIODS]:
         keys += [f"{base}:z", f"{base}:m"]
     expiries = "|".join(str(period_expiry(p, moment)) for p in PERIODS)
-    return keys, f"{game.operator}|{game.sign}|{1 if game.in_global else 0}|{expiries}"
+    return tuple(keys), f"{game.operator}|{game.sign}|{1 if game.in_global else 0}|{expiries}"
 
 
 DAY_US = 86_400 * 10**6

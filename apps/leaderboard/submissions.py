@@ -20,6 +20,7 @@ are stored, and the answer says `indexed: false`; `stackyard leaderboard rebuild
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 import uuid
@@ -34,7 +35,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from apps.kernel import db
 from apps.kernel.errors import DomainError, Invalid, ServiceUnavailable, TooManyRequests
@@ -240,16 +241,30 @@ class Intake:
     ) -> tuple[set[UUID], dict[tuple[UUID, UUID, str | None], ScoreAccepted]]:
         """Insert the rows in one transaction; replays of a key return the original row."""
         now = datetime.now(UTC)
+        names = {
+            item.user_id: item.display_name
+            for item in items
+            if self.known_names.get(item.user_id) != item.display_name
+        }
         try:
-            async with db.session() as session:
-                await self._upsert_players(session, items, now)
-                table = Score.__table__
-                insert = _insert_for(session)(table)
-                statement = insert.on_conflict_do_nothing(
-                    index_elements=["game_id", "user_id", "idempotency_key"]
-                ).returning(table.c.id)
-                result = await session.execute(
-                    statement,
+            async with db.engine().begin() as connection:
+                statements = _statements(connection.dialect.name)
+                if names:
+                    await connection.execute(
+                        statements.players,
+                        [
+                            {
+                                "id": uuid.uuid4(),
+                                "user_id": user_id,
+                                "display_name": name,
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                            for user_id, name in sorted(names.items())
+                        ],
+                    )
+                result = await connection.execute(
+                    statements.scores,
                     [
                         {
                             "id": item.id,
@@ -265,43 +280,41 @@ class Intake:
                     ],
                 )
                 inserted = set(result.scalars())
-                replays = await _originals(session, [i for i in items if i.id not in inserted])
+                replays = await _originals(connection, [i for i in items if i.id not in inserted])
         except (OperationalError, DBAPIError, OSError) as exc:
             raise ServiceUnavailable(
                 f"The score store is unavailable ({type(exc).__name__}); nothing was stored"
             ) from exc
+        self.known_names.update(names)
         return inserted, replays
 
-    async def _upsert_players(
-        self, session: AsyncSession, items: Sequence[Pending], now: datetime
-    ) -> None:
-        changed = {
-            item.user_id: item.display_name
-            for item in items
-            if self.known_names.get(item.user_id) != item.display_name
-        }
-        if not changed:
-            return
-        table = Player.__table__
-        insert = _insert_for(session)(table)
-        statement = insert.on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={"display_name": insert.excluded.display_name, "updated_at": now},
-        )
-        await session.execute(
-            statement,
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "user_id": user_id,
-                    "display_name": name,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for user_id, name in sorted(changed.items())
-            ],
-        )
-        self.known_names.update(changed)
+
+@dataclass(frozen=True)
+class Statements:
+    """The intake's two statements for one dialect, built once (Core, no ORM session)."""
+
+    players: Any
+    scores: Any
+
+
+@functools.cache
+def _statements(dialect: str) -> Statements:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    players = insert(Player.__table__)
+    players = players.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            "display_name": players.excluded.display_name,
+            "updated_at": players.excluded.updated_at,
+        },
+    )
+    table = Score.__table__
+    scores = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["game_id", "user_id", "idempotency_key"])
+        .returning(table.c.id)
+    )
+    return Statements(players, scores)
 
 
 LIVE_TOP = 10
@@ -313,22 +326,20 @@ def _touches_top(outcome: boards.Applied) -> bool:
     return any(r <= LIVE_TOP for r in ranks)
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 async def _originals(
-    session: AsyncSession, items: Sequence[Pending]
+    connection: AsyncConnection, items: Sequence[Pending]
 ) -> dict[tuple[UUID, UUID, str | None], ScoreAccepted]:
     found: dict[tuple[UUID, UUID, str | None], ScoreAccepted] = {}
     for item in items:
-        row = await session.scalar(
-            select(Score).where(
-                Score.game_id == item.game.id,
-                Score.user_id == item.user_id,
-                Score.idempotency_key == item.key,
+        row = (
+            await connection.execute(
+                select(Score.id, Score.user_id, Score.score, Score.submitted_at).where(
+                    Score.game_id == item.game.id,
+                    Score.user_id == item.user_id,
+                    Score.idempotency_key == item.key,
+                )
             )
-        )
+        ).first()
         if row is not None:
             found[(item.game.id, item.user_id, item.key)] = ScoreAccepted(
                 id=row.id,
