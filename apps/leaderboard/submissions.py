@@ -263,23 +263,28 @@ class Intake:
                             for user_id, name in sorted(names.items())
                         ],
                     )
-                result = await connection.execute(
-                    statements.scores,
-                    [
-                        {
-                            "id": item.id,
-                            "game_id": item.game.id,
-                            "user_id": item.user_id,
-                            "score": item.score,
-                            "submitted_at": item.submitted_at,
-                            "idempotency_key": item.key,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for item in items
-                    ],
-                )
-                inserted = set(result.scalars())
+                if statements.scores_from_arrays is not None:
+                    inserted = await _insert_from_arrays(
+                        connection, statements.scores_from_arrays, items, now
+                    )
+                else:
+                    result = await connection.execute(
+                        statements.scores,
+                        [
+                            {
+                                "id": item.id,
+                                "game_id": item.game.id,
+                                "user_id": item.user_id,
+                                "score": item.score,
+                                "submitted_at": item.submitted_at,
+                                "idempotency_key": item.key,
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                            for item in items
+                        ],
+                    )
+                    inserted = set(result.scalars())
                 replays = await _originals(connection, [i for i in items if i.id not in inserted])
         except (OperationalError, DBAPIError, OSError) as exc:
             raise ServiceUnavailable(
@@ -291,10 +296,44 @@ class Intake:
 
 @dataclass(frozen=True)
 class Statements:
-    """The intake's two statements for one dialect, built once (Core, no ORM session)."""
+    """The intake's statements for one dialect, built once (Core, no ORM session)."""
 
     players: Any
     scores: Any
+    scores_from_arrays: str | None = None
+    """Postgres: one INSERT of the whole batch from array parameters (same text whatever the
+    batch size, so one prepared statement; no per-value work in Python)."""
+
+
+SCORES_FROM_ARRAYS = (
+    "INSERT INTO leaderboard_score "
+    "(id, game_id, user_id, score, submitted_at, idempotency_key, created_at, updated_at) "
+    "SELECT id, game_id, user_id, score, submitted_at, idempotency_key, $6, $6 "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[], "
+    "$7::varchar[]) AS batch(id, game_id, user_id, score, submitted_at, idempotency_key) "
+    "ON CONFLICT (game_id, user_id, idempotency_key) DO NOTHING RETURNING id"
+)
+
+
+async def _insert_from_arrays(
+    connection: AsyncConnection, sql: str, items: Sequence[Pending], now: datetime
+) -> set[UUID]:
+    """Insert the batch's rows through the driver in the transaction SQLAlchemy opened."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is None:
+        raise OperationalError(sql, None, RuntimeError("the connection is closed"))
+    rows = await driver.fetch(
+        sql,
+        [item.id for item in items],
+        [item.game.id for item in items],
+        [item.user_id for item in items],
+        [item.score for item in items],
+        [item.submitted_at for item in items],
+        now,
+        [item.key for item in items],
+    )
+    return {row[0] for row in rows}
 
 
 @functools.cache
@@ -314,7 +353,7 @@ def _statements(dialect: str) -> Statements:
         .on_conflict_do_nothing(index_elements=["game_id", "user_id", "idempotency_key"])
         .returning(table.c.id)
     )
-    return Statements(players, scores)
+    return Statements(players, scores, SCORES_FROM_ARRAYS if dialect == "postgresql" else None)
 
 
 LIVE_TOP = 10
