@@ -8,8 +8,8 @@ per request, and both need the same start time, status and route template.
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,7 +28,7 @@ def telemetry_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         raw_id = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), b"")
-        request_id = raw_id.decode("latin-1")[:64] if raw_id else uuid.uuid4().hex
+        request_id = raw_id.decode("latin-1")[:64] if raw_id else os.urandom(16).hex()
         path = scope["path"]
         method = scope["method"]
         template = scope.get("path_template") or path

@@ -121,10 +121,11 @@ class ScoreController(Controller):
         If Redis is down the score is still stored (`indexed: false`) until the next rebuild.
         """
         snapshot = await find_game(game)
-        submissions.intake().notifier = live.publisher(channels)
+        intake = submissions.intake()
+        intake.notifier = live.publisher(channels)
         user = request.user
         accepted = await submissions.submit_score(
-            snapshot, user.id, user.display_name, data.score, data.idempotency_key
+            snapshot, user.id, user.display_name, data.score, data.idempotency_key, intake
         )
         return Response(accepted, status_code=200 if accepted.replayed else 201)
 

@@ -430,12 +430,14 @@ async def submit_score(
     display_name: str,
     score: int,
     idempotency_key: str | None,
+    into: Intake | None = None,
 ) -> ScoreAccepted:
-    """Store one score in the history and apply it to the boards (batched with its neighbours)."""
+    """Store one score in the history and apply it to the boards (batched with its neighbours
+    in the running loop's intake, or `into`)."""
     if game.max_score is not None and score > game.max_score:
         raise Invalid(
             "score", f"{score} is above this game's plausible maximum of {game.max_score}"
         )
     name = (display_name or "")[:100]
     pending = Pending(game, user_id, name, score, idempotency_key, now_micros())
-    return await intake().submit(pending)
+    return await (into or intake()).submit(pending)

@@ -147,20 +147,23 @@ class OptionalJWTCookieMiddleware(JWTCookieAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header_token = connection.headers.get(self.auth_header, "").partition(" ")[-1]
+        # A bearer header wins over the cookie; read straight from the scope (no header map).
+        wanted = self.auth_header.lower().encode("latin-1")
+        raw = next((v for k, v in connection.scope["headers"] if k == wanted), b"")
+        header_token = raw.decode("latin-1").partition(" ")[-1]
+        if header_token:
+            return await self.authenticate_token(encoded_token=header_token, connection=connection)
         cookie_token = connection.cookies.get(self.auth_cookie_key, "")
-        if not header_token and not cookie_token:
+        if not cookie_token:
             return AuthenticationResult(user=None, auth=None)
-        if not header_token and connection.scope.get("method", "GET") not in SAFE_METHODS:
+        if connection.scope.get("method", "GET") not in SAFE_METHODS:
             sent = connection.headers.get(CSRF_HEADER, "")
             expected = connection.cookies.get(CSRF_COOKIE, "")
             if not sent or not expected or not hmac.compare_digest(sent, expected):
                 raise PermissionDeniedException(
                     "Cookie-authenticated requests must send the CSRF token in X-CSRF-Token"
                 )
-        return await self.authenticate_token(
-            encoded_token=header_token or cookie_token, connection=connection
-        )
+        return await self.authenticate_token(encoded_token=cookie_token, connection=connection)
 
 
 def build_jwt_auth(settings: Settings) -> JWTCookieAuth[CurrentUser, Token]:
