@@ -143,6 +143,7 @@ class Intake:
         self.slots = asyncio.Semaphore(1 if get_settings().is_sqlite else IN_FLIGHT)
         self.notifier: LiveNotifier = LiveNotifier()
         self.known_names: dict[UUID, str] = {}
+        self.counters: dict[str, Any] = {}
         self.rate = RateLimit()
 
     async def submit(self, pending: Pending) -> ScoreAccepted:
@@ -198,7 +199,10 @@ class Intake:
         fresh = [item for item in batch if item.id in inserted]
         applied = await self._apply(services.index_redis(), fresh) if fresh else {}
         for item in fresh:
-            SUBMITTED.labels(item.game.slug).inc()
+            counted = self.counters.get(item.game.slug)
+            if counted is None:
+                counted = self.counters[item.game.slug] = SUBMITTED.labels(item.game.slug)
+            counted.inc()
             outcome = applied.get(item.id)
             if outcome is not None and _touches_top(outcome):
                 self.notifier.changed(item.game)

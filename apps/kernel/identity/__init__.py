@@ -3,6 +3,7 @@
 from litestar import Router
 
 from apps.kernel.identity.auth import (
+    USER_REQUIRED,
     CurrentUser,
     ensure_owner,
     optional_user,
@@ -12,6 +13,7 @@ from apps.kernel.identity.auth import (
 )
 
 __all__ = [
+    "USER_REQUIRED",
     "CurrentUser",
     "ensure_owner",
     "optional_user",

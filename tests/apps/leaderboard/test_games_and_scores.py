@@ -158,6 +158,8 @@ def test_my_rank_has_percentile_and_the_players_around_me(
     unknown = client.get(f"/leaderboard/games/{slug}/players/{uuid.uuid4()}/rank")
     assert unknown.status_code == 404
     assert client.get(f"/leaderboard/games/{slug}/me/rank").status_code == 401
+    anonymous = client.post(f"/leaderboard/games/{slug}/scores", json={"score": 1})
+    assert anonymous.status_code == 401
     assert client.get("/leaderboard/games/nope/top").status_code == 404
 
 
