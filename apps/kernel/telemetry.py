@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import cast
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from apps.kernel.logging import access_logger, log_request
 from apps.kernel.metrics import RequestMetrics, is_excluded, service_of
@@ -30,7 +31,7 @@ def telemetry_middleware(app: ASGIApp) -> ASGIApp:
         raw_id = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), b"")
         request_id = raw_id.decode("latin-1")[:64] if raw_id else os.urandom(16).hex()
         path = scope["path"]
-        method = scope["method"]
+        method = cast("HTTPScope", scope)["method"]
         template = scope.get("path_template") or path
         counted = not is_excluded(path)
         service = service_of(path)

@@ -25,6 +25,7 @@ most recent submission (reached when it was submitted).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 MAX_T = 10**16 - 1
+INDEX_TIMEOUT = 5.0
+"""Seconds any one operation on the index may take: script calls, live pushes."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NAMES_KEY = "lb:names"
 GLOBAL = "global"
@@ -276,12 +279,20 @@ class Scripts:
         for source in self.SOURCES.values():
             await redis.script_load(source)
 
-    async def call(self, redis: Redis, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        try:
-            return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
-        except NoScriptError:
-            await self.load(redis)
-            return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
+    async def call(
+        self,
+        redis: Redis,
+        name: str,
+        keys: Sequence[str],
+        args: Sequence[Any],
+    ) -> Any:
+        """Run a script; TimeoutError (an OSError) if it has not answered in INDEX_TIMEOUT."""
+        async with asyncio.timeout(INDEX_TIMEOUT):
+            try:
+                return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
+            except NoScriptError:
+                await self.load(redis)
+                return await redis.evalsha(self.sha[name], len(keys), *keys, *args)  # type: ignore[misc]
 
 
 SCRIPTS = Scripts()

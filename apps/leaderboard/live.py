@@ -82,13 +82,14 @@ class LivePublisher(LiveNotifier):
         redis = services.index_redis()
         prefix = f"lb:live:{game.id.hex}"
         try:
-            if not await redis.set(f"{prefix}:turn", "1", nx=True, px=int(INTERVAL * 1000)):
-                return False
-            message = await top_message(game)
-            digest = hashlib.sha1(message, usedforsecurity=False).hexdigest()
-            previous = await redis.set(f"{prefix}:digest", digest, get=True, ex=3600)
-            if previous != digest:
-                self.channels.publish(message, [channel_of(game)])
+            async with asyncio.timeout(boards.INDEX_TIMEOUT):
+                if not await redis.set(f"{prefix}:turn", "1", nx=True, px=int(INTERVAL * 1000)):
+                    return False
+                message = await top_message(game)
+                digest = hashlib.sha1(message, usedforsecurity=False).hexdigest()
+                previous = await redis.set(f"{prefix}:digest", digest, get=True, ex=3600)
+                if previous != digest:
+                    self.channels.publish(message, [channel_of(game)])
         except (RedisError, OSError, ServiceUnavailable):
             return True  # the index is unreachable: nothing to push until it is back
         return True

@@ -343,7 +343,7 @@ async def _insert_from_arrays(
 @functools.cache
 def _statements(dialect: str) -> Statements:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    players = insert(Player.__table__)
+    players = insert(Player)
     players = players.on_conflict_do_update(
         index_elements=["user_id"],
         set_={
@@ -351,11 +351,10 @@ def _statements(dialect: str) -> Statements:
             "updated_at": players.excluded.updated_at,
         },
     )
-    table = Score.__table__
     scores = (
-        insert(table)
+        insert(Score)
         .on_conflict_do_nothing(index_elements=["game_id", "user_id", "idempotency_key"])
-        .returning(table.c.id)
+        .returning(Score.id)
     )
     return Statements(players, scores, SCORES_FROM_ARRAYS if dialect == "postgresql" else None)
 
@@ -401,7 +400,7 @@ def _done(item: Pending, answer: ScoreAccepted) -> None:
         item.future.set_result(answer)
 
 
-def _fail(item: Pending, error: Exception) -> None:
+def _fail(item: Pending, error: BaseException) -> None:
     if item.future is not None and not item.future.done():
         item.future.set_exception(error)
 
