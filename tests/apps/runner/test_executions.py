@@ -104,18 +104,29 @@ def test_without_a_sandbox_submissions_are_refused_with_the_reason(client, user,
 
 
 @pytest.mark.parametrize(
-    ("source", "limit"),
+    ("source", "limit", "extra"),
     [
-        ("import os\nwhile True:\n    os.fork()\n", "processes"),
-        ("hoard = []\nwhile True:\n    hoard.append(bytearray(10 ** 7))\n", "memory"),
-        ("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", "output"),
+        # Enough memory that the process fence, not the memory one, stops the bomb first.
+        (
+            "import os\nwhile True:\n    os.fork()\n",
+            "processes",
+            {"memory_bytes": 512 << 20, "processes": 20},
+        ),
+        # A CPU budget reclaim at the memory limit cannot use up first on a loaded machine.
+        (
+            "hoard = []\nwhile True:\n    hoard.append(bytearray(10 ** 7))\n",
+            "memory",
+            {"cpu_time_s": 5, "wall_time_s": 10},
+        ),
+        ("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n", "output", {}),
     ],
     ids=["fork-bomb", "memory-bomb", "output-flood"],
 )
 def test_hostile_programs_are_contained_and_the_server_stays_healthy(
-    client, user, eager_runner, source, limit
+    client, user, eager_runner, source, limit, extra
 ):
-    queued = submit(client, user, source, limits={"cpu_time_s": 2, "wall_time_s": 3})
+    limits = {"cpu_time_s": 2, "wall_time_s": 3, **extra}
+    queued = submit(client, user, source, limits=limits)
     body = wait_for(client, user, queued["id"], done)
     assert body["limit_hit"] == limit, body
     assert client.get("/health").status_code == 200
