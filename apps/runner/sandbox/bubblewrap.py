@@ -57,6 +57,12 @@ SAFE_ENV = {
     "PYTHONUNBUFFERED": "1",
 }
 SAMPLE_INTERVAL_S = 0.2
+MEMORY_PINNED_S = 1.0
+"""A run whose cgroup keeps hitting its memory limit while refaulting pages (major faults)
+this long is killed for `memory`: the kernel may reclaim the program's own file pages (the
+interpreter's binary) over and over instead of OOM-killing it, and the run would crawl until
+its CPU or wall time ran out. Reading files through the page cache at the limit does not
+count: reads are not faults."""
 RECHECK_AFTER_S = 30.0
 """A failed probe is tried again after this long (the machine may have been fixed)."""
 OUTPUT_DRAIN_FACTOR = 16
@@ -426,7 +432,9 @@ class BubblewrapSandbox:
             handle.close()
         events.started()
         try:
-            result = self._supervise(process, report_read, uid, limits, events, cancel, started)
+            result = self._supervise(
+                process, report_read, uid, limits, events, cancel, started, cgroups
+            )
         finally:
             os.close(report_read)
         if cgroups is not None:
@@ -452,8 +460,11 @@ class BubblewrapSandbox:
         events: SandboxEvents,
         cancel: threading.Event | None,
         started: float,
+        cgroups: SlotCgroups | None = None,
     ) -> SandboxResult:
         result = SandboxResult()
+        pressure = cgroups.memory_pressure() if cgroups is not None else (0, 0)
+        pinned_since: float | None = None
         kept = {"stdout": bytearray(), "stderr": bytearray()}
         selector = selectors.DefaultSelector()
         assert process.stdout is not None and process.stderr is not None
@@ -470,12 +481,21 @@ class BubblewrapSandbox:
         next_sample = 0.0
         reported_usage: tuple[float, int] | None = None
         while open_streams or report_read in selector.get_map():
-            if time.monotonic() >= next_sample:
+            now = time.monotonic()
+            pinned = False
+            if now >= next_sample:
                 sampler.sample()
-                next_sample = time.monotonic() + SAMPLE_INTERVAL_S
+                next_sample = now + SAMPLE_INTERVAL_S
+                if cgroups is not None:
+                    seen, pressure = pressure, cgroups.memory_pressure()
+                    thrashing = pressure[0] > seen[0] and pressure[1] > seen[1]
+                    pinned_since = (pinned_since or now) if thrashing else None
+                    pinned = pinned_since is not None and now - pinned_since >= MEMORY_PINNED_S
             if killed_for is None:
-                if time.monotonic() >= deadline:
+                if now >= deadline:
                     killed_for = "wall_time"
+                elif pinned:
+                    killed_for = "memory"
                 elif cancel is not None and cancel.is_set():
                     killed_for = "cancelled"
                 if killed_for:
@@ -543,7 +563,7 @@ class BubblewrapSandbox:
         if killed_for == "cancelled":
             result.cancelled = True
             result.exit_code, result.signal = None, signal.SIGKILL
-        elif killed_for in ("wall_time", "output"):
+        elif killed_for in ("wall_time", "output", "memory"):
             result.exit_code, result.signal = None, signal.SIGKILL
         result.limit_hit = self._limit_hit(result, killed_for, reported_limit, limits)
         if result.signal == signal.SIGXCPU:
@@ -556,7 +576,7 @@ class BubblewrapSandbox:
     def _limit_hit(
         result: SandboxResult, killed_for: str | None, reported: str | None, limits: Limits
     ) -> str | None:
-        if killed_for in ("wall_time", "output"):
+        if killed_for in ("wall_time", "output", "memory"):
             return killed_for
         if killed_for == "cancelled":
             return None

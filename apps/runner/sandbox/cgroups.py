@@ -63,6 +63,7 @@ class SlotCgroups:
         with contextlib.suppress(OSError):
             swap.write_text(str(memory_bytes))
         (self.memory / "memory.max_usage_in_bytes").write_text("0")
+        (self.memory / "memory.failcnt").write_text("0")
         (self.pids / "pids.max").write_text(str(processes))
         (self.cpuacct / "cpuacct.usage").write_text("0")
 
@@ -75,6 +76,17 @@ class SlotCgroups:
             if row.startswith("oom_kill "):
                 return int(row.split()[1])
         return 0
+
+    def memory_pressure(self) -> tuple[int, int]:
+        """(charges that hit the memory limit, major page faults) so far: both still rising
+        means the run is pinned at its limit, refaulting the pages reclaim took from it."""
+        failures = int((self.memory / "memory.failcnt").read_text())
+        faults = 0
+        for row in (self.memory / "memory.stat").read_text().splitlines():
+            if row.startswith("pgmajfault "):
+                faults = int(row.split()[1])
+                break
+        return failures, faults
 
     def peak_memory(self) -> int:
         return int((self.memory / "memory.max_usage_in_bytes").read_text())

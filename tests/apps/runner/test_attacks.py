@@ -376,3 +376,30 @@ def test_address_randomisation_cannot_be_turned_off(sandbox):
         """,
     )
     assert result.stdout.split() == [b"-1", str(errno.EPERM).encode()]
+
+
+@pytest.mark.parametrize(
+    ("majfaults_rise", "expected"), [(True, "memory"), (False, None)], ids=["thrash", "reads"]
+)
+def test_a_run_pinned_at_its_memory_limit_and_refaulting_is_killed_for_memory(
+    sandbox, monkeypatch, majfaults_rise, expected
+):
+    # The kernel's thrash (reclaiming the program's own pages instead of an OOM kill) is not
+    # reproducible on demand; the counters the supervisor reads are, so they are played here.
+    if sandbox.cgroups != "memory+pids+cpuacct":
+        pytest.skip(f"cgroups not usable here: {sandbox.cgroups}")
+    from apps.runner.sandbox.cgroups import SlotCgroups
+
+    ticks = iter(range(10**6))
+
+    def pressure(self: SlotCgroups) -> tuple[int, int]:
+        tick = next(ticks)
+        return tick, tick if majfaults_rise else 0
+
+    monkeypatch.setattr(SlotCgroups, "memory_pressure", pressure)
+    result = run(sandbox, "import time\ntime.sleep(2.5)\nprint('done')\n", wall_time_s=4.0)
+    assert result.limit_hit == expected
+    if expected == "memory":
+        assert result.signal == signal.SIGKILL and result.wall_time_s < 2.5
+    else:
+        assert result.exit_code == 0 and result.stdout == b"done\n"
