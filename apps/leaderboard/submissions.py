@@ -74,7 +74,7 @@ class Pending:
     id: UUID = field(default_factory=uuid.uuid4)
     future: asyncio.Future[ScoreAccepted] | None = None
 
-    @property
+    @functools.cached_property
     def submitted_at(self) -> datetime:
         return boards.from_micros(self.t_us)
 

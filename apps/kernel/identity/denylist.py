@@ -73,6 +73,8 @@ class DenyListMirror:
         """Whether any key is denied; None while unsynced (ask Redis instead)."""
         if not self.synced:
             return None
+        if not self._expiries:  # the usual case: nothing revoked lately
+            return False
         now = monotonic()
         return any(self._expiries.get(key, 0.0) > now for key in keys)
 
