@@ -298,6 +298,42 @@ class Scripts:
 SCRIPTS = Scripts()
 
 
+class ScriptLink:
+    """Script calls over one held connection, for a caller whose calls never overlap (the
+    intake applies one batch at a time): no pool checkout, retry wrapper or per-read timer on
+    each call. A whole call is bounded by INDEX_TIMEOUT; after any failure but a missing
+    script the connection is dropped, since what it still holds to read is unknown."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.connection: Any = None
+
+    async def call(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        async with asyncio.timeout(INDEX_TIMEOUT):
+            if self.connection is None:
+                self.connection = await self.redis.connection_pool.get_connection()
+            evalsha = ("EVALSHA", SCRIPTS.sha[name], len(keys), *keys, *args)
+            try:
+                try:
+                    return await self._command(*evalsha)
+                except NoScriptError:  # a restarted server or SCRIPT FLUSH: load, run again
+                    await self._command("SCRIPT", "LOAD", Scripts.SOURCES[name])
+                    return await self._command(*evalsha)
+            except BaseException:
+                await self.close()
+                raise
+
+    async def _command(self, *parts: Any) -> Any:
+        await self.connection.send_command(*parts)
+        return await self.connection.read_response()
+
+    async def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            await connection.disconnect()
+            await self.redis.connection_pool.release(connection)
+
+
 @dataclass(frozen=True)
 class GameIndex:
     """What the index needs to know about a game."""

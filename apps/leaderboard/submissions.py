@@ -144,6 +144,7 @@ class Intake:
         self.notifier: LiveNotifier = LiveNotifier()
         self.known_names: dict[UUID, str] = {}
         self.counters: dict[str, Any] = {}
+        self.link: boards.ScriptLink | None = None
         self.rate = RateLimit()
 
     async def submit(self, pending: Pending) -> ScoreAccepted:
@@ -197,7 +198,7 @@ class Intake:
         if previous is not None:
             await asyncio.wait([previous])  # Redis sees batches in arrival order
         fresh = [item for item in batch if item.id in inserted]
-        applied = await self._apply(services.index_redis(), fresh) if fresh else {}
+        applied = await self._apply(self._link(), fresh) if fresh else {}
         for item in fresh:
             counted = self.counters.get(item.game.slug)
             if counted is None:
@@ -215,7 +216,16 @@ class Intake:
                 else:
                     _done(item, original)
 
-    async def _apply(self, redis: Any, items: Sequence[Pending]) -> dict[UUID, boards.Applied]:
+    def _link(self) -> boards.ScriptLink:
+        """The held connection to the index (a new one when the index client changed)."""
+        redis = services.index_redis()
+        if self.link is None or self.link.redis is not redis:
+            self.link = boards.ScriptLink(redis)
+        return self.link
+
+    async def _apply(
+        self, link: boards.ScriptLink, items: Sequence[Pending]
+    ) -> dict[UUID, boards.Applied]:
         """Apply fresh rows to the boards and sync rate counts: one script call."""
         users, counters = self.rate.pending()
         keys, args = boards.apply_batch(
@@ -233,7 +243,7 @@ class Intake:
         )
         sent = dict(self.rate.unsent)
         try:
-            result = await boards.SCRIPTS.call(redis, "apply", keys, args)
+            result = await link.call("apply", keys, args)
         except (RedisError, OSError):
             return {}
         totals, outcomes = boards.parse_applied(result, len(counters))

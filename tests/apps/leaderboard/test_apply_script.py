@@ -65,3 +65,44 @@ def test_a_second_process_sees_the_shared_count_after_its_first_batch(
     # Each run is a new event loop, so a new intake: another process, as far as limits go.
     assert run(lambda: submit_all(3)) == ["ok", "ok", "ok"]
     assert run(lambda: submit_all(2)) == ["ok", "429"]
+
+
+def test_the_held_link_reloads_a_flushed_script_and_drops_a_failed_connection(
+    stack: Any,
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    game = boards.GameIndex(uuid.uuid4().hex, "high_first", "sum")
+    user = str(uuid.uuid4())
+
+    def one(score: int, t_us: int) -> tuple[list[str], list[Any]]:
+        sub = boards.Submission(uuid.uuid4().hex, user, "Ada", score, t_us)
+        return boards.apply_batch([(game, sub)])
+
+    async def scenario() -> tuple[Any, ...]:
+        link = boards.ScriptLink(get_redis())
+        first = boards.parse_applied(await link.call("apply", *one(5, 10)))[1][0]
+        await get_redis().script_flush()
+        reloaded = boards.parse_applied(await link.call("apply", *one(7, 20)))[1][0]
+        held = link.connection
+
+        async def fail(*parts: Any) -> Any:
+            raise RedisConnectionError("the connection broke mid-call")
+
+        link._command = fail  # type: ignore[method-assign]
+        failed = None
+        try:
+            await link.call("apply", *one(100, 30))
+        except RedisConnectionError as exc:
+            failed = exc
+        dropped = link.connection, held.is_connected
+        del link._command  # back to the class's
+        after = boards.parse_applied(await link.call("apply", *one(2, 40)))[1][0]
+        await link.close()
+        return first, reloaded, failed, dropped, after
+
+    first, reloaded, failed, dropped, after = run(scenario)
+    assert (first.board_score, reloaded.board_score) == (5, 12)
+    # The failed call let go of its connection, closed: nobody reads its leftovers.
+    assert failed is not None and dropped == (None, False)
+    assert after.board_score == 14  # the failed call changed nothing
