@@ -242,17 +242,21 @@ def _data_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
     )
 
 
-def _redis_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    # Redis unreachable: the request may be fine, the platform cannot serve it right now.
-    logger.warning("redis unavailable on %s: %s", request.url.path, exc)
+def _unavailable(request: Request[Any, Any, Any], detail: str, retry_after: int) -> Response[Any]:
+    """503: the request may be fine, a backing service cannot serve it right now."""
     return problem(
         503,
         "Service unavailable",
-        "A backing service is unavailable; try again shortly",
+        detail,
         slug="unavailable",
         instance=request.url.path,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(retry_after)},
     )
+
+
+def _redis_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.warning("redis unavailable on %s: %s", request.url.path, exc)
+    return _unavailable(request, "A backing service is unavailable; try again shortly", 5)
 
 
 def _sqlstate(exc: Exception) -> str:
@@ -276,14 +280,7 @@ def _dbapi_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
         # The connection was lost (class 08) or the server is shutting down (57P): the pool
         # has been invalidated, and the next request gets a fresh connection.
         logger.warning("database connection lost on %s: %s", request.url.path, exc)
-        return problem(
-            503,
-            "Service unavailable",
-            "The database connection was lost; try again",
-            slug="unavailable",
-            instance=request.url.path,
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable(request, "The database connection was lost; try again", 1)
     return _internal_handler(request, exc)
 
 
