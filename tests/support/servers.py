@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,4 +91,8 @@ def live_server(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        # Whatever is left of the session (a server worker that outlived its master under
+        # load was found orphaned after test runs) goes too: nothing may outlive the test.
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         log_file.close()
