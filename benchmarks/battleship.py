@@ -24,9 +24,6 @@ import os
 import random
 import resource
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +31,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.progress import Progress
 
@@ -49,14 +45,9 @@ sys.path.insert(0, str(ROOT))
 from apps.battleship.bot import choose_shot, random_fleet  # noqa: E402
 from apps.battleship.client import MatchResult, bot_match  # noqa: E402
 from apps.battleship.engine import Game  # noqa: E402
+from tests.support.servers import live_server  # noqa: E402
 
 err = Console(stderr=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_seconds(pid: int | None) -> float:
@@ -80,43 +71,11 @@ def cpu_seconds(pid: int | None) -> float:
 def started_server() -> Iterator[tuple[str, int]]:
     """Migrate a fresh data dir and serve only the battleship app until the block ends."""
     data_dir = Path(tempfile.mkdtemp(prefix="battleship-bench-"))
-    env = {
-        **os.environ,
-        "STACKYARD_DATA_DIR": str(data_dir),
-        "STACKYARD_EMBEDDED_WORKER": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "apps.cli"]
-    subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True, cwd=ROOT)
-    port = free_port()
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port), "--app", "battleship"],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = {"STACKYARD_EMBEDDED_WORKER": "false", "LOG_LEVEL": "WARNING"}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError("the server exited before answering /health")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not answer /health within 60 s")
-            time.sleep(0.2)
-        yield url, server.pid
+        with live_server(data_dir, env=env, args=("--app", "battleship")) as server:
+            yield server.url, server.process.pid
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
