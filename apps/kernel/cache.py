@@ -15,7 +15,9 @@ from redis.asyncio import Redis
 from apps.kernel.settings import Settings, get_settings
 
 _fake_server = fakeredis.FakeServer()
-_clients: dict[tuple[str | None, int], Redis] = {}
+_clients: dict[tuple[str | None, int, bool], Redis] = {}
+READ_TIMEOUT = 5.0
+"""Seconds one Redis read may take on a guarded client."""
 _close_hooks: list[Callable[[], Awaitable[None]]] = []
 
 
@@ -23,7 +25,7 @@ def create_redis(
     settings: Settings | None = None,
     *,
     decode_responses: bool = True,
-    socket_timeout: float | None = 5.0,
+    socket_timeout: float | None = READ_TIMEOUT,
 ) -> Redis:
     """A new client for the configured Redis (or the shared in-process fake).
 
@@ -42,13 +44,19 @@ def create_redis(
     )
 
 
-def get_redis(settings: Settings | None = None) -> Redis:
-    """The client of the running event loop (strings decoded)."""
+def get_redis(settings: Settings | None = None, *, guarded_reads: bool = True) -> Redis:
+    """The client of the running event loop (strings decoded).
+
+    `guarded_reads=False` gives the loop's other client, whose reads arm no timer each
+    (`create_redis(socket_timeout=None)`), for callers that bound whole operations with
+    `asyncio.timeout`.
+    """
     settings = settings or get_settings()
-    key = (settings.redis_url, id(asyncio.get_running_loop()))
+    key = (settings.redis_url, id(asyncio.get_running_loop()), guarded_reads)
     client = _clients.get(key)
     if client is None:
-        client = _clients[key] = create_redis(settings)
+        timeout = READ_TIMEOUT if guarded_reads else None
+        client = _clients[key] = create_redis(settings, socket_timeout=timeout)
     return client
 
 

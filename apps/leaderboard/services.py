@@ -22,10 +22,9 @@ from sqlalchemy import and_, case, func, over, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.kernel import db
-from apps.kernel.cache import create_redis, on_close
+from apps.kernel.cache import get_redis
 from apps.kernel.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from apps.kernel.fields import ensure_storable
-from apps.kernel.settings import get_settings
 from apps.leaderboard import boards
 from apps.leaderboard.models import Game, Player, Score
 from apps.leaderboard.schemas import BoardRow, GameCreate, GameUpdate, PlayerRank, ReportRow
@@ -41,30 +40,10 @@ RANK_QUERY_SECONDS = Histogram(
 )
 
 
-_index_clients: dict[tuple[str | None, int], Redis] = {}
-
-
 def index_redis() -> Redis:
-    """The Redis client holding the boards, one per event loop.
-
-    Its reads are not guarded one by one (`socket_timeout=None`): each operation on the index
-    is bounded as a whole by boards.INDEX_TIMEOUT instead, one timer per batch rather than per read.
-    """
-    key = (get_settings().redis_url, id(asyncio.get_running_loop()))
-    client = _index_clients.get(key)
-    if client is None:
-        client = _index_clients[key] = create_redis(socket_timeout=None)
-    return client
-
-
-async def close_index_redis() -> None:
-    """Close the running loop's index client (cache.close_redis calls this)."""
-    loop_id = id(asyncio.get_running_loop())
-    for key in [k for k in _index_clients if k[1] == loop_id]:
-        await _index_clients.pop(key).aclose()
-
-
-on_close(close_index_redis)
+    """The Redis client holding the boards: the loop's client without a timer per read,
+    since each operation on the index is bounded as a whole by boards.INDEX_TIMEOUT."""
+    return get_redis(guarded_reads=False)
 
 
 @dataclass(frozen=True)
