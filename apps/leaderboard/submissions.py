@@ -2,8 +2,8 @@
 
 A batch costs one database transaction for the history rows (idempotency keys enforced by a
 unique constraint) and one Redis round trip: a single script call applying the whole batch to
-the boards, pipelined with the batch's counts for the per-user rate-limit counters shared by
-every process. A request is answered only after its row is committed, so nothing acknowledged
+the boards and adding its counts to the per-user rate-limit counters shared by every
+process. A request is answered only after its row is committed, so nothing acknowledged
 is ever lost; batching only shares the fixed costs (group commit).
 
 Batches overlap: while one is being applied to Redis, the next ones are already being stored
@@ -24,7 +24,8 @@ import functools
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +36,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from apps.kernel import db
 from apps.kernel.errors import DomainError, Invalid, ServiceUnavailable, TooManyRequests
@@ -253,7 +254,12 @@ class Intake:
     async def _store(
         self, items: Sequence[Pending]
     ) -> tuple[set[UUID], dict[tuple[UUID, UUID, str | None], ScoreAccepted]]:
-        """Insert the rows in one transaction; replays of a key return the original row."""
+        """Insert the rows; replays of a key return the original row.
+
+        On Postgres the batch is one INSERT, atomic by itself, so it runs in autocommit (no
+        BEGIN and COMMIT round trips); elsewhere the batch's statements share a transaction.
+        Player names are only the boards' display cache, so they need no atomicity with it.
+        """
         now = datetime.now(UTC)
         names = {
             item.user_id: item.display_name
@@ -261,8 +267,9 @@ class Intake:
             if self.known_names.get(item.user_id) != item.display_name
         }
         try:
-            async with db.engine().begin() as connection:
-                statements = _statements(connection.dialect.name)
+            engine = db.engine()
+            statements = _statements(engine.dialect.name)
+            async with _connection(engine, statements.scores_from_arrays is not None) as connection:
                 if names:
                     await connection.execute(
                         statements.players,
@@ -329,25 +336,33 @@ SCORES_FROM_ARRAYS = (
 )
 
 
+@asynccontextmanager
+async def _connection(engine: AsyncEngine, autocommit: bool) -> AsyncIterator[AsyncConnection]:
+    if autocommit:
+        async with engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        async with engine.begin() as connection:
+            yield connection
+
+
 async def _insert_from_arrays(
     connection: AsyncConnection, sql: str, items: Sequence[Pending], now: datetime
 ) -> set[UUID]:
-    """Insert the batch's rows through the driver in the transaction SQLAlchemy opened."""
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    if driver is None:
-        raise OperationalError(sql, None, RuntimeError("the connection is closed"))
-    rows = await driver.fetch(
+    """Insert the batch's rows with one statement."""
+    result = await connection.exec_driver_sql(
         sql,
-        [item.id for item in items],
-        [item.game.id for item in items],
-        [item.user_id for item in items],
-        [item.score for item in items],
-        [item.submitted_at for item in items],
-        now,
-        [item.key for item in items],
+        (
+            [item.id for item in items],
+            [item.game.id for item in items],
+            [item.user_id for item in items],
+            [item.score for item in items],
+            [item.submitted_at for item in items],
+            now,
+            [item.key for item in items],
+        ),
     )
-    return {row[0] for row in rows}
+    return set(result.scalars())
 
 
 @functools.cache
