@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ APPS_DIR = KERNEL_DIR.parent
 MIGRATIONS_DIR = KERNEL_DIR / "migrations"
 
 _loop_configs: dict[tuple[str, int], SQLAlchemyAsyncConfig] = {}
+_dispose_hooks: list[Callable[[], Awaitable[None]]] = []
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -105,8 +106,17 @@ async def session(settings: Settings | None = None) -> AsyncIterator[AsyncSessio
             raise
 
 
+def on_dispose(hook: Callable[[], Awaitable[None]]) -> None:
+    """Have dispose_engines await `hook` first: it returns connections the running loop's
+    own users hold checked out (a disposed pool would otherwise leave them open)."""
+    if hook not in _dispose_hooks:
+        _dispose_hooks.append(hook)
+
+
 async def dispose_engines() -> None:
     """Close the engines of the running loop; call before the loop ends."""
+    for hook in _dispose_hooks:
+        await hook()
     loop_id = id(asyncio.get_running_loop())
     for key in [k for k in _loop_configs if k[1] == loop_id]:
         config = _loop_configs.pop(key)
