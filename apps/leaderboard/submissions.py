@@ -68,8 +68,13 @@ def submissions_per_minute() -> int:
 
 @dataclass
 class Pending:
+    """One submission waiting for its batch. The intake keys its per-batch bookkeeping by
+    `user` (the id's text, hashed in C) and by position, not by UUID objects, whose hash
+    is Python code."""
+
     game: GameSnapshot
     user_id: UUID
+    user: str
     display_name: str
     score: int
     key: str | None
@@ -77,7 +82,7 @@ class Pending:
     id: UUID = field(default_factory=uuid.uuid4)
     future: asyncio.Future[ScoreAccepted] | None = None
 
-    @functools.cached_property
+    @property
     def submitted_at(self) -> datetime:
         return boards.from_micros(self.t_us)
 
@@ -107,32 +112,33 @@ class RateLimit:
 
     def __init__(self) -> None:
         self.window = -1
-        self.shared: dict[UUID, int] = {}
-        self.unsent: dict[UUID, int] = {}
+        self.shared: dict[str, int] = {}
+        self.unsent: dict[str, int] = {}
 
-    def take(self, user_id: UUID, limit: int) -> bool:
+    def take(self, user: str, limit: int) -> bool:
         window = int(time.time()) // RATE_WINDOW_SECONDS
         if window != self.window:
             self.window, self.shared, self.unsent = window, {}, {}
-        if self.shared.get(user_id, 0) + self.unsent.get(user_id, 0) >= limit:
+        unsent = self.unsent.get(user, 0)
+        if self.shared.get(user, 0) + unsent >= limit:
             return False
-        self.unsent[user_id] = self.unsent.get(user_id, 0) + 1
+        self.unsent[user] = unsent + 1
         return True
 
-    def pending(self) -> tuple[list[UUID], list[tuple[str, int]]]:
+    def pending(self) -> tuple[list[str], list[tuple[str, int]]]:
         """This process's unsent counts, as (key, count) of the shared per-minute counters."""
         users = list(self.unsent)
         return users, [(f"lb:rl:{user}:{self.window}", self.unsent[user]) for user in users]
 
-    def synced(self, users: list[UUID], totals: list[int], sent: dict[UUID, int]) -> None:
+    def synced(self, users: list[str], totals: list[int], sent: dict[str, int]) -> None:
         """The counters now hold `totals`; what was sent is no longer this process's own."""
-        for user_id, total in zip(users, totals, strict=True):
-            self.shared[user_id] = total
-            left = self.unsent.get(user_id, 0) - sent.get(user_id, 0)
+        for user, total in zip(users, totals, strict=True):
+            self.shared[user] = total
+            left = self.unsent.get(user, 0) - sent.get(user, 0)
             if left > 0:
-                self.unsent[user_id] = left
+                self.unsent[user] = left
             else:
-                self.unsent.pop(user_id, None)
+                self.unsent.pop(user, None)
 
 
 class Intake:
@@ -179,7 +185,7 @@ class Intake:
         retry_after = RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS
         allowed = []
         for item in batch:
-            if self.rate.take(item.user_id, limit):
+            if self.rate.take(item.user, limit):
                 allowed.append(item)
             else:
                 message = f"At most {limit} score submissions per minute"
@@ -199,26 +205,27 @@ class Intake:
 
     async def _process(self, batch: list[Pending], previous: asyncio.Task[None] | None) -> None:
         inserted, replays = await self._store(batch)
-        if previous is not None:
+        if previous is not None and not previous.done():
             await asyncio.wait([previous])  # Redis sees batches in arrival order
-        fresh = [item for item in batch if item.id in inserted]
-        applied = await self._apply(self._link(), fresh) if fresh else {}
-        for item in fresh:
+        fresh = [item for item in batch if item.id.int in inserted]
+        applied = await self._apply(self._link(), fresh) if fresh else None
+        for position, item in enumerate(fresh):
             counted = self.counters.get(item.game.slug)
             if counted is None:
                 counted = self.counters[item.game.slug] = SUBMITTED.labels(item.game.slug)
             counted.inc()
-            outcome = applied.get(item.id)
+            outcome = applied[position] if applied is not None else None
             if outcome is not None and _touches_top(outcome):
                 self.notifier.changed(item.game)
             _done(item, item.accepted(indexed=outcome is not None, applied=outcome))
-        for item in batch:
-            if item.id not in inserted:
-                original = replays.get((item.game.id, item.user_id, item.key))
-                if original is None:
-                    _fail(item, ServiceUnavailable("The submission could not be stored; retry"))
-                else:
-                    _done(item, original)
+        if len(fresh) < len(batch):
+            for item in batch:
+                if item.id.int not in inserted:
+                    original = replays.get((item.game.id, item.user_id, item.key))
+                    if original is None:
+                        _fail(item, ServiceUnavailable("The submission could not be stored; retry"))
+                    else:
+                        _done(item, original)
 
     def _link(self) -> boards.ScriptLink:
         """The held connection to the index (a new one when the index client changed)."""
@@ -229,15 +236,16 @@ class Intake:
 
     async def _apply(
         self, link: boards.ScriptLink, items: Sequence[Pending]
-    ) -> dict[UUID, boards.Applied]:
-        """Apply fresh rows to the boards and sync rate counts: one script call."""
+    ) -> list[boards.Applied] | None:
+        """Apply fresh rows to the boards and sync rate counts: one script call. What it did
+        with each of `items`, in order; None when the index is unreachable."""
         users, counters = self.rate.pending()
         keys, args = boards.apply_batch(
             [
                 (
                     item.game.index,
                     boards.Submission(
-                        item.id.hex, str(item.user_id), item.display_name, item.score, item.t_us
+                        item.id.hex, item.user, item.display_name, item.score, item.t_us
                     ),
                 )
                 for item in items
@@ -249,15 +257,16 @@ class Intake:
         try:
             result = await link.call("apply", keys, args)
         except (RedisError, OSError):
-            return {}
+            return None
         totals, outcomes = boards.parse_applied(result, len(counters))
         self.rate.synced(users, totals, sent)
-        return {item.id: outcome for item, outcome in zip(items, outcomes, strict=True)}
+        return outcomes
 
     async def _store(
         self, items: Sequence[Pending]
-    ) -> tuple[set[UUID], dict[tuple[UUID, UUID, str | None], ScoreAccepted]]:
-        """Insert the rows; replays of a key return the original row.
+    ) -> tuple[set[int], dict[tuple[UUID, UUID, str | None], ScoreAccepted]]:
+        """Insert the rows; replays of a key return the original row. The ids inserted are
+        returned as their `UUID.int`.
 
         On Postgres the batch is one INSERT from array parameters, atomic by itself, sent in
         autocommit on a connection the intake holds (`HistoryLink`). Elsewhere the batch's
@@ -285,7 +294,7 @@ class Intake:
                 if len(inserted) < len(items):
                     async with engine.connect() as connection:
                         replays = await _originals(
-                            connection, [i for i in items if i.id not in inserted]
+                            connection, [i for i in items if i.id.int not in inserted]
                         )
             else:
                 async with engine.begin() as connection:
@@ -307,9 +316,9 @@ class Intake:
                             for item in items
                         ],
                     )
-                    inserted = set(result.scalars())
+                    inserted = {row_id.int for row_id in result.scalars()}
                     replays = await _originals(
-                        connection, [i for i in items if i.id not in inserted]
+                        connection, [i for i in items if i.id.int not in inserted]
                     )
         except (OperationalError, DBAPIError, OSError, *HistoryLink.FAILURES) as exc:
             raise ServiceUnavailable(
@@ -388,9 +397,10 @@ class HistoryLink:
     SQL = (
         "INSERT INTO leaderboard_score "
         "(id, game_id, user_id, score, submitted_at, idempotency_key, created_at, updated_at) "
-        "SELECT id, game_id, user_id, score, submitted_at, idempotency_key, $6, $6 "
-        "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::timestamptz[], "
-        "$7::varchar[]) AS batch(id, game_id, user_id, score, submitted_at, idempotency_key) "
+        "SELECT id, game_id, user_id, score, 'epoch'::timestamptz + t_us * interval '1 us', "
+        "idempotency_key, $6, $6 "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], "
+        "$7::varchar[]) AS batch(id, game_id, user_id, score, t_us, idempotency_key) "
         "ON CONFLICT (game_id, user_id, idempotency_key) DO NOTHING RETURNING id"
     )
     FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -402,8 +412,9 @@ class HistoryLink:
 
     async def insert(
         self, engine: AsyncEngine, items: Sequence[Pending], now: datetime
-    ) -> set[UUID]:
-        """Insert the batch's rows with one statement: the ids actually inserted."""
+    ) -> set[int]:
+        """Insert the batch's rows with one statement: the ids actually inserted, as
+        `UUID.int` (times go as epoch microseconds, exact, so no datetime is built)."""
         async with asyncio.timeout(STORE_TIMEOUT):
             if self.engine is not engine or self.driver is None or self.driver.is_closed():
                 await self.close()
@@ -417,14 +428,14 @@ class HistoryLink:
                     [item.game.id for item in items],
                     [item.user_id for item in items],
                     [item.score for item in items],
-                    [item.submitted_at for item in items],
+                    [item.t_us for item in items],
                     now,
                     [item.key for item in items],
                 )
             except BaseException:
                 await self.close(failed=True)
                 raise
-        return {row[0] for row in rows}
+        return {row[0].int for row in rows}
 
     async def close(self, *, failed: bool = False) -> None:
         connection, self.connection, self.driver = self.connection, None, None
@@ -528,5 +539,5 @@ async def submit_score(
             "score", f"{score} is above this game's plausible maximum of {game.max_score}"
         )
     name = (display_name or "")[:100]
-    pending = Pending(game, user_id, name, score, idempotency_key, now_micros())
+    pending = Pending(game, user_id, str(user_id), name, score, idempotency_key, now_micros())
     return await (into or intake()).submit(pending)
