@@ -10,6 +10,7 @@ second, and no duplicates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from litestar.channels import ChannelsPlugin
 from prometheus_client import Gauge
 from redis.exceptions import RedisError
 
+from apps.kernel.cache import on_close
 from apps.kernel.errors import ServiceUnavailable
 from apps.leaderboard import boards, services
 from apps.leaderboard.schemas import BoardRow
@@ -64,7 +66,7 @@ class LivePublisher(LiveNotifier):
 
     def changed(self, game: GameSnapshot) -> None:
         self.dirty[game.id] = game
-        if self.task is None:
+        if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
@@ -92,7 +94,21 @@ class LivePublisher(LiveNotifier):
                     self.channels.publish(message, [channel_of(game)])
         except (RedisError, OSError, ServiceUnavailable):
             return True  # the index is unreachable: nothing to push until it is back
+        except RuntimeError:
+            # The channels plugin has stopped: the application is shutting down (its
+            # lifespan stops plugins before the shutdown hooks that cancel this task).
+            self.dirty.clear()
         return True
+
+    async def stop(self) -> None:
+        """Cancel the pending push, if this loop runs one."""
+        task = self.task
+        if task is not None and task.get_loop() is asyncio.get_running_loop():
+            self.dirty.clear()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.task = None  # a task cancelled before it first ran never reached its finally
 
 
 _publishers: dict[int, LivePublisher] = {}
@@ -104,3 +120,11 @@ def publisher(channels: ChannelsPlugin) -> LivePublisher:
     if found is None or found.channels is not channels:
         found = _publishers[id(channels)] = LivePublisher(channels)
     return found
+
+
+async def _stop_publishers() -> None:
+    for found in list(_publishers.values()):
+        await found.stop()
+
+
+on_close(_stop_publishers)

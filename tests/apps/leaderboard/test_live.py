@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
+import pytest
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from apps.leaderboard import live
+from apps.leaderboard.services import find_game
 from observability import known_metrics
-from tests.apps.leaderboard.helpers import make_game, submit
+from tests.apps.leaderboard.helpers import make_game, run, submit
 from tests.conftest import Account
 
 
@@ -54,3 +61,28 @@ def test_the_declared_leaderboard_metrics_are_exported(
     exported = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
     declared = known_metrics.APPS["apps/leaderboard"]
     assert declared <= exported, declared - exported
+
+
+def test_a_push_due_after_the_channels_plugin_stopped_is_dropped_quietly(
+    client: TestClient[Any], admin: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Shutdown stops the channels plugin before close_redis cancels the publisher: a push
+    # falling due in between must end the task, not leave an exception nobody retrieves.
+    slug = make_game(client, admin)
+    stopped = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
+
+    async def scenario() -> None:
+        game = await find_game(slug)
+        publisher = live.LivePublisher(stopped)
+        publisher.changed(game)
+        task = publisher.task
+        assert task is not None
+        await asyncio.wait_for(task, timeout=5)
+        assert task.exception() is None and not publisher.dirty and publisher.task is None
+        publisher.changed(game)
+        await publisher.stop()  # what close_redis does at shutdown
+        assert publisher.task is None and not publisher.dirty
+
+    with caplog.at_level(logging.ERROR):
+        run(scenario)
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
