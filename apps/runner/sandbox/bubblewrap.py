@@ -63,6 +63,9 @@ this long is killed for `memory`: the kernel may reclaim the program's own file 
 interpreter's binary) over and over instead of OOM-killing it, and the run would crawl until
 its CPU or wall time ran out. Reading files through the page cache at the limit does not
 count: reads are not faults."""
+MEMORY_GRACE_S = 0.6
+"""Both counters need only have risen within this window, not at every sample: on a loaded
+machine a thrashing run is descheduled for whole samples and must not restart the clock."""
 RECHECK_AFTER_S = 30.0
 """A failed probe is tried again after this long (the machine may have been fixed)."""
 OUTPUT_DRAIN_FACTOR = 16
@@ -465,6 +468,7 @@ class BubblewrapSandbox:
         result = SandboxResult()
         pressure = cgroups.memory_pressure() if cgroups is not None else (0, 0)
         pinned_since: float | None = None
+        limit_hit_at = fault_at = -math.inf  # when each counter last rose
         kept = {"stdout": bytearray(), "stderr": bytearray()}
         selector = selectors.DefaultSelector()
         assert process.stdout is not None and process.stderr is not None
@@ -488,7 +492,9 @@ class BubblewrapSandbox:
                 next_sample = now + SAMPLE_INTERVAL_S
                 if cgroups is not None:
                     seen, pressure = pressure, cgroups.memory_pressure()
-                    thrashing = pressure[0] > seen[0] and pressure[1] > seen[1]
+                    limit_hit_at = now if pressure[0] > seen[0] else limit_hit_at
+                    fault_at = now if pressure[1] > seen[1] else fault_at
+                    thrashing = max(now - limit_hit_at, now - fault_at) <= MEMORY_GRACE_S
                     pinned_since = (pinned_since or now) if thrashing else None
                     pinned = pinned_since is not None and now - pinned_since >= MEMORY_PINNED_S
             if killed_for is None:
