@@ -49,8 +49,8 @@ from apps.leaderboard.services import GameSnapshot
 MAX_BATCH = 256
 IN_FLIGHT = 2
 """Batches being stored at once (Postgres); SQLite has one writer, so one there. More slots
-make smaller batches: when the server is busy, each batch's fixed cost then weighs more (the
-benchmark measured c/b 0.54 with 4, 0.61 with 2 and 0.60 with 1)."""
+make smaller batches, and each batch has a fixed cost; two keep the overlap (with the held
+connections, benchmarks/leaderboard.py measured 1, 2 and 4 slots within its noise)."""
 RATE_WINDOW_SECONDS = 60
 
 SUBMITTED = Counter(
@@ -281,45 +281,12 @@ class Intake:
         }
         try:
             engine = db.engine()
-            if engine.dialect.driver == "asyncpg":
-                if names:
-                    async with engine.begin() as connection:
-                        await _save_names(connection, names, now)
-                link = self.links.pop() if self.links else HistoryLink()
-                try:
-                    inserted = await link.insert(engine, items, now)
-                finally:
-                    self.links.append(link)
-                replays = {}
-                if len(inserted) < len(items):
-                    async with engine.connect() as connection:
-                        replays = await _originals(
-                            connection, [i for i in items if i.id.int not in inserted]
-                        )
-            else:
-                async with engine.begin() as connection:
-                    if names:
-                        await _save_names(connection, names, now)
-                    result = await connection.execute(
-                        _statements(engine.dialect.name).scores,
-                        [
-                            {
-                                "id": item.id,
-                                "game_id": item.game.id,
-                                "user_id": item.user_id,
-                                "score": item.score,
-                                "submitted_at": item.submitted_at,
-                                "idempotency_key": item.key,
-                                "created_at": now,
-                                "updated_at": now,
-                            }
-                            for item in items
-                        ],
-                    )
-                    inserted = {row_id.int for row_id in result.scalars()}
-                    replays = await _originals(
-                        connection, [i for i in items if i.id.int not in inserted]
-                    )
+            inserted = await self._insert(engine, items, names, now)
+            replays = {}
+            missing = [item for item in items if item.id.int not in inserted]
+            if missing:  # replays of a key (the original may be in this very batch)
+                async with engine.connect() as connection:
+                    replays = await _originals(connection, missing)
         except (OperationalError, DBAPIError, OSError, *HistoryLink.FAILURES) as exc:
             raise ServiceUnavailable(
                 f"The score store did not confirm the submission ({type(exc).__name__}); "
@@ -327,6 +294,40 @@ class Intake:
             ) from exc
         self.known_names.update(names)
         return inserted, replays
+
+    async def _insert(
+        self, engine: AsyncEngine, items: Sequence[Pending], names: dict[UUID, str], now: datetime
+    ) -> set[int]:
+        """The rows actually inserted, as `UUID.int`; a replayed key inserts nothing."""
+        if engine.dialect.driver == "asyncpg":
+            if names:
+                async with engine.begin() as connection:
+                    await _save_names(connection, names, now)
+            link = self.links.pop() if self.links else HistoryLink()
+            try:
+                return await link.insert(engine, items, now)
+            finally:
+                self.links.append(link)
+        async with engine.begin() as connection:
+            if names:
+                await _save_names(connection, names, now)
+            result = await connection.execute(
+                _statements(engine.dialect.name).scores,
+                [
+                    {
+                        "id": item.id,
+                        "game_id": item.game.id,
+                        "user_id": item.user_id,
+                        "score": item.score,
+                        "submitted_at": item.submitted_at,
+                        "idempotency_key": item.key,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for item in items
+                ],
+            )
+            return {row_id.int for row_id in result.scalars()}
 
     async def release(self) -> None:
         """Return the held database connections (before the loop's engine is disposed)."""
