@@ -90,14 +90,15 @@ class LivePublisher(LiveNotifier):
                 message = await top_message(game)
                 digest = hashlib.sha1(message, usedforsecurity=False).hexdigest()
                 previous = await redis.set(f"{prefix}:digest", digest, get=True, ex=3600)
-                if previous != digest:
-                    self.channels.publish(message, [channel_of(game)])
         except (RedisError, OSError, ServiceUnavailable):
             return True  # the index is unreachable: nothing to push until it is back
-        except RuntimeError:
-            # The channels plugin has stopped: the application is shutting down (its
-            # lifespan stops plugins before the shutdown hooks that cancel this task).
-            self.dirty.clear()
+        if previous != digest:
+            try:
+                self.channels.publish(message, [channel_of(game)])
+            except RuntimeError:
+                # The channels plugin has stopped: the application is shutting down (its
+                # lifespan stops plugins before the shutdown hooks that cancel this task).
+                self.dirty.clear()
         return True
 
     async def stop(self) -> None:
