@@ -66,6 +66,8 @@ count: reads are not faults."""
 MEMORY_GRACE_S = 0.6
 """Both counters need only have risen within this window, not at every sample: on a loaded
 machine a thrashing run is descheduled for whole samples and must not restart the clock."""
+SUPERVISOR_LIMITS = ("wall_time", "output", "memory")
+"""Limits the supervisor enforces itself, by SIGKILL (the others the kernel enforces)."""
 RECHECK_AFTER_S = 30.0
 """A failed probe is tried again after this long (the machine may have been fixed)."""
 OUTPUT_DRAIN_FACTOR = 16
@@ -569,7 +571,7 @@ class BubblewrapSandbox:
         if killed_for == "cancelled":
             result.cancelled = True
             result.exit_code, result.signal = None, signal.SIGKILL
-        elif killed_for in ("wall_time", "output", "memory"):
+        elif killed_for in SUPERVISOR_LIMITS:
             result.exit_code, result.signal = None, signal.SIGKILL
         result.limit_hit = self._limit_hit(result, killed_for, reported_limit, limits)
         if result.signal == signal.SIGXCPU:
@@ -582,7 +584,7 @@ class BubblewrapSandbox:
     def _limit_hit(
         result: SandboxResult, killed_for: str | None, reported: str | None, limits: Limits
     ) -> str | None:
-        if killed_for in ("wall_time", "output", "memory"):
+        if killed_for in SUPERVISOR_LIMITS:
             return killed_for
         if killed_for == "cancelled":
             return None
