@@ -58,7 +58,7 @@ SAFE_ENV = {
 }
 SAMPLE_INTERVAL_S = 0.2
 MEMORY_PINNED_S = 1.0
-"""A run whose cgroup keeps hitting its memory limit while refaulting pages (major faults)
+"""A run whose cgroup stays at its memory limit while refaulting pages (major faults)
 this long is killed for `memory`: the kernel may reclaim the program's own file pages (the
 interpreter's binary) over and over instead of OOM-killing it, and the run would crawl until
 its CPU or wall time ran out. Reading files through the page cache at the limit does not
@@ -468,9 +468,9 @@ class BubblewrapSandbox:
         cgroups: SlotCgroups | None = None,
     ) -> SandboxResult:
         result = SandboxResult()
-        pressure = cgroups.memory_pressure() if cgroups is not None else (0, 0)
+        pressure = cgroups.memory_pressure() if cgroups is not None else None
         pinned_since: float | None = None
-        limit_hit_at = fault_at = -math.inf  # when each counter last rose
+        limit_hit_at = fault_at = -math.inf  # when last seen at the limit, faulting
         kept = {"stdout": bytearray(), "stderr": bytearray()}
         selector = selectors.DefaultSelector()
         assert process.stdout is not None and process.stderr is not None
@@ -492,10 +492,11 @@ class BubblewrapSandbox:
             if now >= next_sample:
                 sampler.sample()
                 next_sample = now + SAMPLE_INTERVAL_S
-                if cgroups is not None:
+                if cgroups is not None and pressure is not None:
                     seen, pressure = pressure, cgroups.memory_pressure()
-                    limit_hit_at = now if pressure[0] > seen[0] else limit_hit_at
-                    fault_at = now if pressure[1] > seen[1] else fault_at
+                    at_limit = pressure.at_limit or pressure.failures > seen.failures
+                    limit_hit_at = now if at_limit else limit_hit_at
+                    fault_at = now if pressure.faults > seen.faults else fault_at
                     thrashing = max(now - limit_hit_at, now - fault_at) <= MEMORY_GRACE_S
                     pinned_since = (pinned_since or now) if thrashing else None
                     pinned = pinned_since is not None and now - pinned_since >= MEMORY_PINNED_S

@@ -14,8 +14,21 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+class MemoryPressure(NamedTuple):
+    """What a slot's memory cgroup says of its limit, read at one moment."""
+
+    failures: int
+    """Charges refused at the limit so far. Some kernels never count them (6.18 keeps 0
+    while a run reclaims its own pages at the limit), so `at_limit` is read as well."""
+    faults: int
+    """Major page faults so far: pages read back in from their files."""
+    at_limit: bool
+    """Usage is within 1/64 of the limit (at least 1 MiB)."""
 
 
 def own_cgroup(controller: str, proc_cgroup: Path = Path("/proc/self/cgroup")) -> str | None:
@@ -77,16 +90,18 @@ class SlotCgroups:
                 return int(row.split()[1])
         return 0
 
-    def memory_pressure(self) -> tuple[int, int]:
-        """(charges that hit the memory limit, major page faults) so far: both still rising
-        means the run is pinned at its limit, refaulting the pages reclaim took from it."""
+    def memory_pressure(self) -> MemoryPressure:
+        """Whether the run is at its memory limit, and its major page faults so far: at the
+        limit with faults still rising, it is refaulting the pages reclaim took from it."""
         failures = int((self.memory / "memory.failcnt").read_text())
+        limit = int((self.memory / "memory.limit_in_bytes").read_text())
+        usage = int((self.memory / "memory.usage_in_bytes").read_text())
         faults = 0
         for row in (self.memory / "memory.stat").read_text().splitlines():
             if row.startswith("pgmajfault "):
                 faults = int(row.split()[1])
                 break
-        return failures, faults
+        return MemoryPressure(failures, faults, usage >= limit - max(limit // 64, 1 << 20))
 
     def peak_memory(self) -> int:
         return int((self.memory / "memory.max_usage_in_bytes").read_text())

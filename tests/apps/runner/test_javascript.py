@@ -7,7 +7,9 @@ elsewhere these tests are skipped with the reason, and submissions answer 503.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
 import textwrap
 from dataclasses import replace
 
@@ -63,6 +65,31 @@ def test_memory_bombs_hit_the_memory_limit(node, source):
     assert result.limit_hit == "memory"
     assert result.signal in (signal.SIGABRT, signal.SIGKILL)
     assert result.peak_memory_bytes <= SHORT.memory_bytes
+
+
+def _evict_from_page_cache(binary: str) -> None:
+    """Drop `binary` and its libraries from the page cache (pages no process maps)."""
+    listing = subprocess.run(["ldd", binary], capture_output=True, text=True, check=False)
+    libraries = [row.split()[2] for row in listing.stdout.splitlines() if "=> /" in row]
+    for path in [binary, *libraries]:
+        descriptor = os.open(os.path.realpath(path), os.O_RDONLY)
+        try:
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(descriptor)
+
+
+def test_a_bomb_that_makes_node_refault_its_own_code_is_killed_for_memory(node):
+    # With node's code out of the page cache, the sandbox reads it back in and the pages are
+    # charged to the sandbox's cgroup. At the limit the kernel then reclaims them rather
+    # than OOM-kill, and node refaults its own code until a time limit: the supervisor
+    # must see the thrash and end it as `memory`.
+    _evict_from_page_cache(node.config.node)
+    result = run(node, "const a = []; while (true) { a.push(Buffer.alloc(1e7, 1)); }",
+                 cpu_time_s=5.0, wall_time_s=10.0)  # fmt: skip
+    assert result.limit_hit == "memory"
+    assert result.signal == signal.SIGKILL
+    assert result.wall_time_s < 5.0
 
 
 def test_sleeping_past_the_wall_time_is_killed(node):
