@@ -104,31 +104,42 @@ def deferred_list(game_id: str) -> str:
 
 
 # One call applies a whole batch of submissions, in order, and adds the batch's counts to
-# per-user counters (the rate limits), so a batch costs one command and one round trip.
-# KEYS: names, global zset, global hash, C counters, then per group (a game on one UTC day)
-#       10 keys: rebuild flag, deferred list, zset/hash pairs of the all/day/week/month boards.
-# ARGV: G groups, C counters, counter ttl; G heads "operator|sign|has_global|exp day|exp week|
-#       exp month" (sign 1 high_first, -1 low_first); C counts; then one string per
-#       submission "group|tie|payload", payload = "game|id|user|score|t_us|name".
+# the per-user counters of the current rate window (the rate limits), so a batch costs one
+# command and one round trip.
+# KEYS: names, global zset, global hash, the counter hash if C > 0, then per group (a game on
+#       one UTC day) 10 keys: rebuild flag, deferred list, zset/hash pairs of the
+#       all/day/week/month boards.
+# ARGV: G groups, C counters, counter ttl; G heads "game|operator|sign|has_global|exp day|
+#       exp week|exp month" (sign 1 high_first, -1 low_first); C (user, count) pairs; then
+#       7 per submission: group, tie, id, user, score, t_us, name.
 # Returns the C counter totals, then per submission "d" (deferred: the game is being
 # rebuilt) or "a|standing|rank0|old rank0" (old rank0 -1 when unranked before).
+# Each group's rebuild flag is read once: nothing else runs while a script does.
 APPLY = """
 local function num(x) return string.format('%.17g', x) end
 local groups, counters, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
-for c = 1, counters do
-  out[c] = redis.call('INCRBY', KEYS[3 + c], ARGV[3 + groups + c])
-  redis.call('EXPIRE', KEYS[3 + c], ttl)
+local base = 3
+if counters > 0 then
+  base = 4
+  for c = 1, counters do
+    local at = 3 + groups + 2 * c
+    out[c] = redis.call('HINCRBY', KEYS[4], ARGV[at - 1], ARGV[at])
+  end
+  redis.call('EXPIRE', KEYS[4], ttl)
 end
 local heads = {}
 for g = 1, groups do
-  local op, sign, global, d, w, m = string.match(ARGV[3 + g],
-    '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
-  heads[g] = {op = op, sign = tonumber(sign), global = global == '1',
-              expire = {tonumber(d), tonumber(w), tonumber(m)}}
+  local game, op, sign, global, d, w, m = string.match(ARGV[3 + g],
+    '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  local k = base + 10 * (g - 1)
+  heads[g] = {game = game, op = op, sign = tonumber(sign), global = global == '1', k = k,
+              expire = {tonumber(d), tonumber(w), tonumber(m)},
+              parked = redis.call('EXISTS', KEYS[k + 1]) == 1}
 end
-local function board(z, h, user, score, tie, op, sign, expire_at)
-  local old_member = redis.call('HGET', h, user)
+-- One board's update; returns the standing before and after, the member, and whether the
+-- board changed. `old_member` is the hash's entry for the user (false when unranked).
+local function board(z, h, old_member, user, score, tie, op, sign, expire_at)
   local old_score, old_tie
   if old_member then
     old_score = tonumber(redis.call('ZSCORE', z, old_member)) * sign
@@ -149,7 +160,7 @@ local function board(z, h, user, score, tie, op, sign, expire_at)
   else
     if tie < old_tie or (tie == old_tie and better) then new_score, new_tie = score, tie end
   end
-  if new_score == nil then return old_score, old_score, old_member end
+  if new_score == nil then return old_score, old_score, old_member, false end
   local member = new_tie .. ':' .. user
   if old_member and old_member ~= member then redis.call('ZREM', z, old_member) end
   redis.call('ZADD', z, num(new_score * sign), member)
@@ -158,26 +169,26 @@ local function board(z, h, user, score, tie, op, sign, expire_at)
     redis.call('EXPIREAT', z, expire_at)
     redis.call('EXPIREAT', h, expire_at)
   end
-  return old_score, new_score, member
+  return old_score, new_score, member, true
 end
-for i = 4 + groups + counters, #ARGV do
-  local g, tie, payload = string.match(ARGV[i], '^(%d+)|(%d+)|(.*)$')
-  local _game, _id, user, raw_score, _t, name = string.match(payload,
-    '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
-  local head, score = heads[tonumber(g)], tonumber(raw_score)
-  local k = 3 + counters + 10 * (tonumber(g) - 1)
-  if redis.call('EXISTS', KEYS[k + 1]) == 1 then
-    redis.call('RPUSH', KEYS[k + 2], payload)
+for i = 4 + groups + 2 * counters, #ARGV, 7 do
+  local head, tie, user = heads[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 3]
+  local k = head.k
+  if head.parked then
+    redis.call('RPUSH', KEYS[k + 2], table.concat({head.game, ARGV[i + 2], user, ARGV[i + 4],
+                                                   ARGV[i + 5], ARGV[i + 6]}, '|'))
     out[#out + 1] = 'd'
   else
-    redis.call('HSET', KEYS[1], user, name)
+    local score = tonumber(ARGV[i + 4])
+    redis.call('HSET', KEYS[1], user, ARGV[i + 6])
     local old_member = redis.call('HGET', KEYS[k + 4], user)
     local old_rank = -1
     if old_member then old_rank = redis.call('ZREVRANK', KEYS[k + 3], old_member) end
-    local before, after, member = board(KEYS[k + 3], KEYS[k + 4], user, score, tie, head.op,
-                                        head.sign, 0)
+    local before, after, member, changed = board(KEYS[k + 3], KEYS[k + 4], old_member, user,
+                                                 score, tie, head.op, head.sign, 0)
     for p = 0, 2 do
-      board(KEYS[k + 5 + 2 * p], KEYS[k + 6 + 2 * p], user, score, tie, head.op, head.sign,
+      local z, h = KEYS[k + 5 + 2 * p], KEYS[k + 6 + 2 * p]
+      board(z, h, redis.call('HGET', h, user), user, score, tie, head.op, head.sign,
             head.expire[p + 1])
     end
     if head.global and after ~= (before or 0) then
@@ -192,7 +203,8 @@ for i = 4 + groups + counters, #ARGV do
       redis.call('ZADD', KEYS[2], num(total), new_member)
       redis.call('HSET', KEYS[3], user, new_member)
     end
-    local rank = redis.call('ZREVRANK', KEYS[k + 3], member)
+    local rank = old_rank
+    if changed then rank = redis.call('ZREVRANK', KEYS[k + 3], member) end
     out[#out + 1] = 'a|' .. num(after) .. '|' .. rank .. '|' .. old_rank
   end
 end
@@ -374,7 +386,8 @@ def _group_head(game: GameIndex, day: int) -> tuple[tuple[str, ...], str]:
     for base in [board_base(game.id)] + [board_base(game.id, p, moment) for p in PERIODS]:
         keys += [f"{base}:z", f"{base}:m"]
     expiries = "|".join(str(period_expiry(p, moment)) for p in PERIODS)
-    return tuple(keys), f"{game.operator}|{game.sign}|{1 if game.in_global else 0}|{expiries}"
+    head = f"{game.id}|{game.operator}|{game.sign}|{1 if game.in_global else 0}|{expiries}"
+    return tuple(keys), head
 
 
 DAY_US = 86_400 * 10**6
@@ -382,15 +395,18 @@ DAY_US = 86_400 * 10**6
 
 def apply_batch(
     items: Sequence[tuple[GameIndex, Submission]],
-    counters: Sequence[tuple[str, int]] = (),
+    counter_key: str = "",
+    counts: Sequence[tuple[str, int]] = (),
     counter_ttl: int = 120,
 ) -> tuple[list[str], list[Any]]:
     """Keys and arguments of one APPLY call: `items` applied in the order given, and each
-    `(key, count)` of `counters` added to its counter (which then expires in `counter_ttl`)."""
+    `(user, count)` of `counts` added to the user's field of the hash `counter_key` (which
+    then expires in `counter_ttl`)."""
     keys = [NAMES_KEY, f"{board_base(GLOBAL)}:z", f"{board_base(GLOBAL)}:m"]
-    keys += [key for key, _count in counters]
+    if counts:
+        keys.append(counter_key)
     heads: list[str] = []
-    rows: list[str] = []
+    rows: list[Any] = []
     groups: dict[tuple[str, int], int] = {}
     for game, sub in items:
         group_key = (game.id, sub.t_us // DAY_US)
@@ -400,12 +416,17 @@ def apply_batch(
             group_keys, head = _group_head(game, group_key[1])
             keys += group_keys
             heads.append(head)
-        rows.append(
-            f"{group}|{tie_of(sub.t_us)}|{game.id}|{sub.id}|{sub.user_id}|{sub.score}|"
-            f"{sub.t_us}|{sub.display_name}"
+        rows += (
+            group,
+            tie_of(sub.t_us),
+            sub.id,
+            sub.user_id,
+            sub.score,
+            sub.t_us,
+            sub.display_name,
         )
-    counts = [count for _key, count in counters]
-    return keys, [len(groups), len(counters), counter_ttl, *heads, *counts, *rows]
+    pairs = [part for pair in counts for part in pair]
+    return keys, [len(groups), len(counts), counter_ttl, *heads, *pairs, *rows]
 
 
 def parse_deferred(item: str) -> tuple[str, Submission]:

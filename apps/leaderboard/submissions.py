@@ -125,16 +125,18 @@ class RateLimit:
         self.unsent[user] = unsent + 1
         return True
 
-    def pending(self) -> tuple[list[str], list[tuple[str, int]]]:
-        """This process's unsent counts, as (key, count) of the shared per-minute counters."""
-        users = list(self.unsent)
-        return users, [(f"lb:rl:{user}:{self.window}", self.unsent[user]) for user in users]
+    def pending(self) -> tuple[str, list[tuple[str, int]]]:
+        """The shared counters' hash for this window, and this process's unsent counts."""
+        return f"lb:rl:{self.window}", list(self.unsent.items())
 
-    def synced(self, users: list[str], totals: list[int], sent: dict[str, int]) -> None:
-        """The counters now hold `totals`; what was sent is no longer this process's own."""
-        for user, total in zip(users, totals, strict=True):
+    def synced(self, key: str, sent: list[tuple[str, int]], totals: list[int]) -> None:
+        """The counters of `key` now hold `totals`; what was sent is no longer this process's
+        own. Totals of a window that has ended since are dropped with it."""
+        if key != f"lb:rl:{self.window}":
+            return
+        for (user, count), total in zip(sent, totals, strict=True):
             self.shared[user] = total
-            left = self.unsent.get(user, 0) - sent.get(user, 0)
+            left = self.unsent.get(user, 0) - count
             if left > 0:
                 self.unsent[user] = left
             else:
@@ -239,7 +241,7 @@ class Intake:
     ) -> list[boards.Applied] | None:
         """Apply fresh rows to the boards and sync rate counts: one script call. What it did
         with each of `items`, in order; None when the index is unreachable."""
-        users, counters = self.rate.pending()
+        counter_key, counts = self.rate.pending()
         keys, args = boards.apply_batch(
             [
                 (
@@ -250,16 +252,16 @@ class Intake:
                 )
                 for item in items
             ],
-            counters,
+            counter_key,
+            counts,
             RATE_WINDOW_SECONDS * 2,
         )
-        sent = dict(self.rate.unsent)
         try:
             result = await link.call("apply", keys, args)
         except (RedisError, OSError):
             return None
-        totals, outcomes = boards.parse_applied(result, len(counters))
-        self.rate.synced(users, totals, sent)
+        totals, outcomes = boards.parse_applied(result, len(counts))
+        self.rate.synced(counter_key, counts, totals)
         return outcomes
 
     async def _store(

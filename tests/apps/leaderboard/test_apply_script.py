@@ -24,15 +24,16 @@ def test_a_game_being_rebuilt_parks_submissions_and_counters_add_up(stack: Any) 
         uuid.uuid4().hex, str(uuid.uuid4()), "Ada | the first", 42, 1_700_000_000_000_000
     )
     counter = f"test:counter:{uuid.uuid4().hex}"
+    counted = [(sub.user_id, 2)]
 
     async def scenario() -> tuple[Any, ...]:
         redis = get_redis()
         await redis.set(boards.rebuild_flag(game.id), "1")
-        keys, args = boards.apply_batch([(game, sub)], [(counter, 2)], 60)
+        keys, args = boards.apply_batch([(game, sub)], counter, counted, 60)
         parked = boards.parse_applied(await boards.SCRIPTS.call(redis, "apply", keys, args), 1)
         waiting = await redis.lrange(boards.deferred_list(game.id), 0, -1)
         await redis.delete(boards.rebuild_flag(game.id))
-        keys, args = boards.apply_batch([(game, sub)], [(counter, 3)], 60)
+        keys, args = boards.apply_batch([(game, sub)], counter, [(sub.user_id, 3)], 60)
         applied = boards.parse_applied(await boards.SCRIPTS.call(redis, "apply", keys, args), 1)
         ttl = await redis.ttl(counter)
         return parked, waiting, applied, ttl
