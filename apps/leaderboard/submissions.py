@@ -359,7 +359,10 @@ def _statements(dialect: str) -> Statements:
     )
     scores = (
         insert(Score)
-        .on_conflict_do_nothing(index_elements=["game_id", "user_id", "idempotency_key"])
+        .on_conflict_do_nothing(
+            index_elements=["game_id", "user_id", "idempotency_key"],
+            index_where=Score.idempotency_key.is_not(None),
+        )
         .returning(Score.id)
     )
     return Statements(players, scores)
@@ -404,7 +407,8 @@ class HistoryLink:
         "idempotency_key, $6, $6 "
         "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], "
         "$7::varchar[]) AS batch(id, game_id, user_id, score, t_us, idempotency_key) "
-        "ON CONFLICT (game_id, user_id, idempotency_key) DO NOTHING RETURNING id"
+        "ON CONFLICT (game_id, user_id, idempotency_key) WHERE idempotency_key IS NOT NULL "
+        "DO NOTHING RETURNING id"
     )
     FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError)
 
