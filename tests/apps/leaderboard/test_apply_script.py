@@ -107,3 +107,24 @@ def test_the_held_link_reloads_a_flushed_script_and_drops_a_failed_connection(
     # The failed call let go of its connection, closed: nobody reads its leftovers.
     assert failed is not None and dropped == (None, False)
     assert after.board_score == 14  # the failed call changed nothing
+
+
+def test_totals_read_back_for_a_window_that_has_ended_do_not_count_in_the_new_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [submissions.RATE_WINDOW_SECONDS * 1000 + 50.0]
+    monkeypatch.setattr(submissions.time, "time", lambda: clock[0])
+    rate = submissions.RateLimit()
+    assert rate.take("ada", 3) and rate.take("ada", 3)
+    key, sent = rate.pending()
+    # The batch's script call is in flight when the minute turns.
+    clock[0] += submissions.RATE_WINDOW_SECONDS
+    assert rate.take("ada", 3)
+    rate.synced(key, sent, [2])
+    # Only the new window's own submission counts: two more are allowed, not zero.
+    assert rate.take("ada", 3) and rate.take("ada", 3)
+    assert not rate.take("ada", 3)
+    # In the same window, the totals read back become the shared count.
+    key, sent = rate.pending()
+    rate.synced(key, sent, [3])
+    assert rate.unsent == {} and rate.shared == {"ada": 3}
