@@ -1,6 +1,6 @@
 """The Redis index of the boards: sorted sets updated atomically by Lua, rebuilt from the DB.
 
-Layout (every board is a pair: a sorted set and a hash user -> member)::
+Layout (every board is a pair: a sorted set and a hash user -> `<tie>:<standing>`)::
 
     lb:g:<game>:all:z / :m            the game's all-time board
     lb:g:<game>:day:2026-12-04:z / :m  daily, weekly (2026-W49) and monthly (2026-12) boards,
@@ -16,6 +16,10 @@ reached the score first comes first, never user-id order. Because the member cha
 the standing does, no single ZADD/ZINCRBY can keep both rules; a Lua script updates every
 board of the game (and the global board) atomically, one call for a whole batch of
 submissions applied in order.
+
+A board's hash gives each user's tie and standing, so the script needs no sorted-set lookup
+to find either (the member is `<tie>:<user>`). Indexes written before the hash held
+standings have `<tie>:<user>` there; the script then reads the standing from the sorted set.
 
 Operators, as merges that the Lua script and the rebuild's replay apply identically:
 `best` keeps the better score (an equal score reached earlier keeps the earlier time);
@@ -137,14 +141,21 @@ for g = 1, groups do
               expire = {tonumber(d), tonumber(w), tonumber(m)},
               parked = redis.call('EXISTS', KEYS[k + 1]) == 1}
 end
+-- A user's member, standing and tie on a board, from its hash ("<tie>:<standing>"; an index
+-- written before the hash held standings has "<tie>:<user>": the sorted set has the score).
+local function entry_of(z, h, user, sign)
+  local entry = redis.call('HGET', h, user)
+  if not entry then return false end
+  local tie = string.sub(entry, 1, 16)
+  local member = tie .. ':' .. user
+  local standing = tonumber(string.sub(entry, 18))
+  if standing == nil then standing = tonumber(redis.call('ZSCORE', z, member)) * sign end
+  return member, standing, tie
+end
 -- One board's update; returns the standing before and after, the member, and whether the
--- board changed. `old_member` is the hash's entry for the user (false when unranked).
-local function board(z, h, old_member, user, score, tie, op, sign, expire_at)
-  local old_score, old_tie
-  if old_member then
-    old_score = tonumber(redis.call('ZSCORE', z, old_member)) * sign
-    old_tie = string.sub(old_member, 1, 16)
-  end
+-- board changed. `old_member`, `old_score`, `old_tie`: the user's entry (false: unranked).
+local function board(z, h, old_member, old_score, old_tie, user, score, tie, op, sign,
+                     expire_at)
   local better
   if sign == 1 then better = score > (old_score or 0) else better = score < (old_score or 0) end
   local new_score, new_tie
@@ -164,7 +175,7 @@ local function board(z, h, old_member, user, score, tie, op, sign, expire_at)
   local member = new_tie .. ':' .. user
   if old_member and old_member ~= member then redis.call('ZREM', z, old_member) end
   redis.call('ZADD', z, num(new_score * sign), member)
-  redis.call('HSET', h, user, member)
+  redis.call('HSET', h, user, new_tie .. ':' .. num(new_score))
   if expire_at > 0 then
     redis.call('EXPIREAT', z, expire_at)
     redis.call('EXPIREAT', h, expire_at)
@@ -181,27 +192,25 @@ for i = 4 + groups + 2 * counters, #ARGV, 7 do
   else
     local score = tonumber(ARGV[i + 4])
     redis.call('HSET', KEYS[1], user, ARGV[i + 6])
-    local old_member = redis.call('HGET', KEYS[k + 4], user)
+    local old_member, old_score, old_tie = entry_of(KEYS[k + 3], KEYS[k + 4], user, head.sign)
     local old_rank = -1
     if old_member then old_rank = redis.call('ZREVRANK', KEYS[k + 3], old_member) end
-    local before, after, member, changed = board(KEYS[k + 3], KEYS[k + 4], old_member, user,
-                                                 score, tie, head.op, head.sign, 0)
+    local before, after, member, changed = board(KEYS[k + 3], KEYS[k + 4], old_member,
+      old_score, old_tie, user, score, tie, head.op, head.sign, 0)
     for p = 0, 2 do
       local z, h = KEYS[k + 5 + 2 * p], KEYS[k + 6 + 2 * p]
-      board(z, h, redis.call('HGET', h, user), user, score, tie, head.op, head.sign,
-            head.expire[p + 1])
+      local m, s, t = entry_of(z, h, user, head.sign)
+      board(z, h, m, s, t, user, score, tie, head.op, head.sign, head.expire[p + 1])
     end
     if head.global and after ~= (before or 0) then
-      local delta = after - (before or 0)
-      local g_member = redis.call('HGET', KEYS[3], user)
-      local total = delta
+      local total = after - (before or 0)
+      local g_member, g_total = entry_of(KEYS[2], KEYS[3], user, 1)
       if g_member then
-        total = tonumber(redis.call('ZSCORE', KEYS[2], g_member)) + delta
+        total = g_total + total
         redis.call('ZREM', KEYS[2], g_member)
       end
-      local new_member = tie .. ':' .. user
-      redis.call('ZADD', KEYS[2], num(total), new_member)
-      redis.call('HSET', KEYS[3], user, new_member)
+      redis.call('ZADD', KEYS[2], num(total), tie .. ':' .. user)
+      redis.call('HSET', KEYS[3], user, tie .. ':' .. num(total))
     end
     local rank = old_rank
     if changed then rank = redis.call('ZREVRANK', KEYS[k + 3], member) end
@@ -229,8 +238,9 @@ return out
 # KEYS: zset, hash, names. ARGV: user, around, sign.
 # Returns {} when unranked, else {rank0, score, total, first_rank0, user, score, name, ...}.
 RANK = """
-local member = redis.call('HGET', KEYS[2], ARGV[1])
-if not member then return {} end
+local entry = redis.call('HGET', KEYS[2], ARGV[1])
+if not entry then return {} end
+local member = string.sub(entry, 1, 16) .. ':' .. ARGV[1]
 local rank = redis.call('ZREVRANK', KEYS[1], member)
 if not rank then return {} end
 local sign = tonumber(ARGV[3])
@@ -547,3 +557,7 @@ class Replay:
         sign = self.signs[base]
         for user, (score, tie) in self.boards[base].items():
             yield user, score * sign, f"{tie}:{user}"
+
+    def hash_entries(self, base: str) -> dict[str, str]:
+        """The board's hash: user -> `<tie>:<standing>`, as APPLY writes it."""
+        return {user: f"{tie}:{score}" for user, (score, tie) in self.boards[base].items()}

@@ -136,11 +136,15 @@ async def _write_temporary(redis: Redis, replay: boards.Replay) -> list[str]:
     await pipe.execute()
     for base in replay.boards:
         entries = list(replay.zset_entries(base))
+        standings = replay.hash_entries(base)
         for start in range(0, len(entries), CHUNK):
             chunk = entries[start : start + CHUNK]
             pipe = redis.pipeline(transaction=False)
             pipe.zadd(f"{base}{TMP}:z", {member: score for _u, score, member in chunk})
-            pipe.hset(f"{base}{TMP}:m", mapping={user: member for user, _s, member in chunk})
+            pipe.hset(
+                f"{base}{TMP}:m",
+                mapping={user: standings[user] for user, _s, _member in chunk},
+            )
             await pipe.execute()
         expiry = replay.expiries.get(base)
         if expiry and entries:

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from apps.kernel import db
+from apps.kernel.cache import get_redis
 from apps.leaderboard import boards, submissions
 from apps.leaderboard.models import Score
 from apps.leaderboard.services import find_game
@@ -83,6 +84,8 @@ def test_concurrent_submissions_match_a_sequential_replay(
                 assert sorted(in_redis) == sorted(
                     (member, score) for _u, score, member in replay.zset_entries(base)
                 )
+                # Each player's hash entry holds the tie and standing the sorted set has.
+                assert await get_redis().hgetall(f"{base}:m") == replay.hash_entries(base)
             # The global board's tie is the time of the player's latest change, so it holds
             # only if every player's submissions reached Redis in time order.
             by_id = {game.id: game for game in games}
@@ -105,6 +108,9 @@ def test_concurrent_submissions_match_a_sequential_replay(
         assert sorted(in_redis) == sorted(
             (member, score) for _u, score, member in replay.zset_entries(base)
         )
+        entries = await get_redis().hmget(f"{base}:m", sorted(ours))
+        ranked = {user: entry for user, entry in zip(sorted(ours), entries, strict=True) if entry}
+        assert ranked == replay.hash_entries(base)
 
     run(scenario)
 
