@@ -9,10 +9,10 @@
 connections, alternately for --rounds rounds. This machine's speed drifts by up to a third
 within seconds, so each round's (c) is divided by the (b) measured just before it, and c/b
 is the median of those paired ratios; the ratio of the two medians is shown beside it.
-(c) rotates through --players signed-in players so the per-user
-rate limit is exercised but not hit (LEADERBOARD_SUBMISSIONS_PER_MINUTE is raised). Run:
+(c) rotates through --players signed-in players so the per-user rate limit is exercised but
+not hit (LEADERBOARD_SUBMISSIONS_PER_MINUTE is raised). Run:
 
-    .venv/bin/python benchmarks/leaderboard.py [--duration 10] [--players 200] [--rounds 3]
+    .venv/bin/python benchmarks/leaderboard.py [--duration 10] [--players 200] [--rounds 5]
 
 Needs the real Postgres (127.0.0.1:5432) and Redis (127.0.0.1:6379): a fresh database and a
 free Redis database index are claimed and dropped. Writes benchmarks/results/leaderboard-*.json
@@ -288,11 +288,11 @@ def main() -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     out = RESULTS / f"leaderboard-{stamp}.json"
     out.write_text(json.dumps(summary, indent=2))
-    plot(rounds_b, rounds_c, out.with_suffix(".png"))
+    plot(rounds_b, rounds_c, paired, out.with_suffix(".png"))
     console.print(f"wrote {out} and .png")
 
 
-def plot(rounds_b: list[float], rounds_c: list[float], path: Path) -> None:
+def plot(rounds_b: list[float], rounds_c: list[float], paired: list[float], path: Path) -> None:
     """Requests/s of (b) and (c) per round, and their paired ratio against the goal."""
     import matplotlib
 
@@ -306,7 +306,6 @@ def plot(rounds_b: list[float], rounds_c: list[float], path: Path) -> None:
     left.set(xlabel="round", ylabel="requests / s", title="Throughput per round", ylim=(0, None))
     left.set_xticks(list(rounds))
     left.legend(fontsize=8)
-    paired = [rc / rb for rb, rc in zip(rounds_b, rounds_c, strict=True)]
     right.bar(rounds, paired, color="#4c72b0")
     right.axhline(0.5, color="#c44e52", linestyle="--", label="goal 0.5")
     right.axhline(statistics.median(paired), color="#55a868", label="median")

@@ -125,14 +125,19 @@ class RateLimit:
         self.unsent[user] = unsent + 1
         return True
 
+    @property
+    def key(self) -> str:
+        """The hash of this window's shared counters (user -> submissions)."""
+        return f"lb:rl:{self.window}"
+
     def pending(self) -> tuple[str, list[tuple[str, int]]]:
         """The shared counters' hash for this window, and this process's unsent counts."""
-        return f"lb:rl:{self.window}", list(self.unsent.items())
+        return self.key, list(self.unsent.items())
 
     def synced(self, key: str, sent: list[tuple[str, int]], totals: list[int]) -> None:
         """The counters of `key` now hold `totals`; what was sent is no longer this process's
         own. Totals of a window that has ended since are dropped with it."""
-        if key != f"lb:rl:{self.window}":
+        if key != self.key:
             return
         for (user, count), total in zip(sent, totals, strict=True):
             self.shared[user] = total
